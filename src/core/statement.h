@@ -1,0 +1,32 @@
+// What a front-end hands the pipeline: the statement, its parameters, and who sent it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace lakerouter {
+
+// A bound parameter value, as clients send them (JSON scalars, pgwire text values).
+using ParamValue = std::variant<std::monostate, bool, int64_t, double, std::string>;
+
+struct Statement {
+  std::string sql;
+  std::vector<ParamValue> params;
+};
+
+struct Session {
+  std::string user = "anonymous";
+  std::vector<std::string> groups;
+  std::vector<std::string> client_tags;
+  std::map<std::string, std::string> settings;
+  std::string frontend;        // "http", "pgwire", "trino"
+  std::string source_address;  // peer address, for audit
+  std::optional<std::chrono::milliseconds> timeout;  // per-request override of the engine default
+};
+
+}  // namespace lakerouter

@@ -1,0 +1,216 @@
+#include "frontends/http/endpoints.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "core/utf8.h"
+#include "frontends/http/json_result_writer.h"
+
+namespace lakerouter::http {
+namespace beast_http = boost::beast::http;
+using nlohmann::json;
+
+namespace {
+
+constexpr size_t kFlushBytes = 64 * 1024;  // stream out whenever this much JSON is pending
+
+bool is_json_content_type(std::string_view value) {
+  if (value.empty()) return true;  // tolerated: many clients send no type for JSON bodies
+  auto semi = value.find(';');
+  auto media = value.substr(0, semi);
+  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+  std::string lower(media);
+  for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return lower == "application/json";
+}
+
+// Turns the request body into a Statement and the session's per-request settings.
+Result<Statement> parse_query_request(const Request& req, Session& session) {
+  const std::string& body = req.body();
+  if (auto bad = find_invalid_utf8(body)) {
+    return Error(ErrorCode::kInvalidUtf8, fmt::format("the request body is not valid UTF-8 (byte {})", *bad));
+  }
+  json doc;
+  try {
+    doc = json::parse(body);
+  } catch (const json::parse_error& e) {
+    return Error(ErrorCode::kInvalidJson,
+                 fmt::format("the request body is not valid JSON (byte {}); send {{\"sql\": \"...\"}}", e.byte));
+  }
+  if (!doc.is_object()) return Error(ErrorCode::kInvalidRequest, "the request body must be a JSON object {\"sql\": \"...\"}");
+  for (const auto& [key, value] : doc.items()) {
+    if (key != "sql" && key != "params" && key != "timeout_ms") {
+      return Error(ErrorCode::kInvalidRequest,
+                   fmt::format("unknown field '{}' in the request; allowed fields: sql, params, timeout_ms", key));
+    }
+  }
+  auto sql = doc.find("sql");
+  if (sql == doc.end()) return Error(ErrorCode::kInvalidRequest, "the request has no \"sql\" field");
+  if (!sql->is_string()) return Error(ErrorCode::kInvalidRequest, "\"sql\" must be a string holding one SQL statement");
+  Statement statement;
+  statement.sql = sql->get<std::string>();
+  if (statement.sql.find_first_not_of(" \t\r\n") == std::string::npos) {
+    return Error(ErrorCode::kEmptySql, "\"sql\" is empty; send one SQL statement");
+  }
+  if (auto params = doc.find("params"); params != doc.end() && !params->is_null()) {
+    if (!params->is_array()) return Error(ErrorCode::kInvalidRequest, "\"params\" must be an array of values");
+    for (size_t i = 0; i < params->size(); ++i) {
+      const json& p = (*params)[i];
+      if (p.is_null()) {
+        statement.params.emplace_back(std::monostate{});
+      } else if (p.is_boolean()) {
+        statement.params.emplace_back(p.get<bool>());
+      } else if (p.is_number_integer()) {
+        if (p.is_number_unsigned() && p.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
+          return Error(ErrorCode::kInvalidParameter, fmt::format("parameter {} is out of the 64-bit integer range", i + 1));
+        }
+        statement.params.emplace_back(p.get<int64_t>());
+      } else if (p.is_number_float()) {
+        statement.params.emplace_back(p.get<double>());
+      } else if (p.is_string()) {
+        statement.params.emplace_back(p.get<std::string>());
+      } else {
+        return Error(ErrorCode::kInvalidParameter,
+                     fmt::format("parameter {} must be a string, number, boolean or null", i + 1));
+      }
+    }
+  }
+  if (auto timeout = doc.find("timeout_ms"); timeout != doc.end()) {
+    if (!timeout->is_number_integer() || timeout->get<int64_t>() <= 0) {
+      return Error(ErrorCode::kInvalidRequest, "\"timeout_ms\" must be a positive whole number of milliseconds");
+    }
+    session.timeout = std::chrono::milliseconds(timeout->get<int64_t>());
+  }
+  return statement;
+}
+
+}  // namespace
+
+void Endpoints::handle(Exchange& exchange) {
+  const auto& req = exchange.request();
+  const std::string_view target(req.target().data(), req.target().size());
+  const std::string_view path = target.substr(0, target.find('?'));
+  const auto method = req.method();
+
+  struct Route {
+    std::string_view path;
+    beast_http::verb method;
+    void (Endpoints::*handler)(Exchange&);
+  };
+  static constexpr Route kRoutes[] = {
+      {"/v1/query", beast_http::verb::post, &Endpoints::query},
+      {"/v1/tables", beast_http::verb::get, &Endpoints::tables},
+      {"/health", beast_http::verb::get, &Endpoints::health},
+      {"/ready", beast_http::verb::get, &Endpoints::ready},
+  };
+  bool path_known = false;
+  for (const auto& route : kRoutes) {
+    if (route.path != path) continue;
+    path_known = true;
+    if (route.method == method || (method == beast_http::verb::head && route.method == beast_http::verb::get)) {
+      (this->*route.handler)(exchange);
+      return;
+    }
+  }
+  if (path_known) {
+    respond_error(exchange, Error(ErrorCode::kMethodNotAllowed,
+                                  fmt::format("{} does not accept {}", path, std::string_view(req.method_string()))));
+  } else {
+    respond_error(exchange, Error(ErrorCode::kNotFound,
+                                  fmt::format("no endpoint at {}; see docs/api.md", path)));
+  }
+}
+
+void Endpoints::query(Exchange& exchange) {
+  const auto& req = exchange.request();
+  const auto content_type = req[beast_http::field::content_type];
+  if (!is_json_content_type(std::string_view(content_type.data(), content_type.size()))) {
+    respond_error(exchange, Error(ErrorCode::kUnsupportedMediaType,
+                                  fmt::format("Content-Type '{}' is not supported; send application/json",
+                                              std::string_view(content_type.data(), content_type.size()))));
+    return;
+  }
+  Session session;
+  session.frontend = "http";
+  session.source_address = exchange.peer();
+  auto statement = parse_query_request(req, session);
+  if (!statement.ok()) {
+    respond_error(exchange, statement.error());
+    return;
+  }
+
+  auto query = pipeline_.run(*statement, session);
+  if (!query.ok()) {
+    spdlog::debug("query rejected: {}: {}", error_code_name(query.error().code), query.error().message);
+    respond_error(exchange, query.error());
+    return;
+  }
+  ResultStream& stream = *query->stream;
+  ResultBatch batch;
+
+  // Pull the first batch before answering, so that most execution errors still get their status.
+  auto more = stream.next(batch);
+  if (!more.ok()) {
+    respond_error(exchange, more.error(), query->query_id);
+    return;
+  }
+  JsonResultWriter writer;
+  writer.begin(query->query_id, query->engine, stream.schema());
+  int64_t row_count = 0;
+  if (!exchange.begin_stream(200, "application/json")) return stream.cancel(false);
+  while (*more) {
+    row_count += static_cast<int64_t>(batch.row_count());
+    writer.add_batch(batch);
+    if (writer.pending_bytes() >= kFlushBytes && !exchange.write(writer.take())) {
+      stream.cancel(false);  // the client went away
+      return;
+    }
+    batch.clear();
+    more = stream.next(batch);
+    if (!more.ok()) {
+      // Headers are gone already: the error travels in the document (see docs/api.md).
+      writer.finish_with_error(row_count, more.error());
+      exchange.write(writer.take());
+      exchange.end_stream();
+      return;
+    }
+  }
+  writer.finish(row_count, query->elapsed_ms());
+  if (exchange.write(writer.take())) exchange.end_stream();
+  spdlog::debug("query {} on {}: {} rows in {:.1f} ms", query->query_id, query->engine, row_count, query->elapsed_ms());
+}
+
+void Endpoints::tables(Exchange& exchange) {
+  json out = {{"tables", json::array()}};
+  for (const auto& t : catalog_.tables()) {
+    out["tables"].push_back({
+        {"name", t.qualified_name()},
+        {"schema", t.schema},
+        {"table", t.name},
+        {"format", table_format_name(t.format)},
+        {"location", t.location},
+        {"rows", t.stats.rows ? json(*t.stats.rows) : json(nullptr)},
+        {"bytes", t.stats.bytes},
+        {"files", t.stats.files},
+        {"snapshot", t.stats.snapshot},
+    });
+  }
+  exchange.respond(200, "application/json", out.dump());
+}
+
+void Endpoints::health(Exchange& exchange) { exchange.respond(200, "application/json", R"({"status":"ok"})"); }
+
+void Endpoints::ready(Exchange& exchange) {
+  json engines = json::object();
+  bool all_ready = true;
+  for (const auto& engine : pipeline_.engines()) {
+    auto h = engine->health();
+    all_ready = all_ready && h.ready;
+    engines[std::string(engine->name())] = {{"ready", h.ready}, {"detail", h.detail}};
+  }
+  json out = {{"status", all_ready ? "ready" : "not_ready"}, {"engines", engines}};
+  exchange.respond(all_ready ? 200 : 503, "application/json", out.dump());
+}
+
+}  // namespace lakerouter::http

@@ -1,0 +1,27 @@
+// The REST API (docs/api.md): POST /v1/query, GET /v1/tables, GET /health, GET /ready.
+// Thread-safety: handle() is thread-safe; the pipeline and catalog outlive the handlers.
+#pragma once
+
+#include "catalog/catalog.h"
+#include "frontends/http/exchange.h"
+#include "server/pipeline.h"
+
+namespace lakerouter::http {
+
+class Endpoints {
+ public:
+  Endpoints(Pipeline& pipeline, const Catalog& catalog) : pipeline_(pipeline), catalog_(catalog) {}
+
+  void handle(Exchange& exchange);
+
+ private:
+  void query(Exchange& exchange);
+  void tables(Exchange& exchange);
+  void health(Exchange& exchange);
+  void ready(Exchange& exchange);
+
+  Pipeline& pipeline_;
+  const Catalog& catalog_;
+};
+
+}  // namespace lakerouter::http

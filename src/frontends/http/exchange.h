@@ -1,0 +1,41 @@
+// Exchange: one HTTP request and its response, as handlers see it. The transport behind it
+// (Boost.Beast in http_server.cpp) owns sockets, parsing limits and timeouts.
+// Not thread-safe: one handler thread drives an exchange.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "core/status.h"
+
+namespace lakerouter::http {
+
+using Request = boost::beast::http::request<boost::beast::http::string_body>;
+
+class Exchange {
+ public:
+  virtual ~Exchange() = default;
+
+  virtual const Request& request() const = 0;
+  virtual const std::string& peer() const = 0;
+
+  // A whole response. Returns false when the client is gone.
+  virtual bool respond(unsigned status, std::string_view content_type, std::string body) = 0;
+
+  // A streamed response (chunked transfer encoding): begin, any number of writes, end.
+  virtual bool begin_stream(unsigned status, std::string_view content_type) = 0;
+  virtual bool write(std::string_view data) = 0;
+  virtual bool end_stream() = 0;
+};
+
+// The HTTP status for an error code (400 for anything the client must fix, 5xx only for
+// failures on our side or an engine's).
+unsigned http_status(ErrorCode code);
+
+// Responds with the error document and its status.
+bool respond_error(Exchange& exchange, const Error& error, std::string_view query_id = {});
+
+}  // namespace lakerouter::http

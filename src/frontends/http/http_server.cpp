@@ -1,0 +1,320 @@
+#include "frontends/http/http_server.h"
+
+#include <atomic>
+#include <future>
+#include <optional>
+#include <thread>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "frontends/http/json_result_writer.h"
+
+namespace lakerouter::http {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = net::ip::tcp;
+
+namespace {
+
+constexpr size_t kHeaderLimit = 16 * 1024;
+constexpr auto kWriteTimeout = std::chrono::seconds(60);
+constexpr auto kDrainTimeout = std::chrono::seconds(2);
+constexpr char kServerName[] = "lakerouter";
+
+}  // namespace
+
+// The listener's shared state; sessions hold a reference to it.
+struct ServerCore {
+  ServerCore(HttpOptions opts, HttpServer::Handler h)
+      : options(std::move(opts)), handler(std::move(h)), workers(static_cast<size_t>(options.worker_threads)) {}
+
+  void accept();
+
+  HttpOptions options;
+  HttpServer::Handler handler;
+  net::io_context ioc;
+  tcp::acceptor acceptor{ioc};
+  net::thread_pool workers;
+  std::vector<std::thread> io_threads;
+  bool started = false;
+  std::atomic<bool> stopping{false};  // finish current requests, take no new ones
+};
+
+struct HttpServer::Impl : ServerCore {
+  using ServerCore::ServerCore;
+};
+
+namespace {
+
+// One client connection. Reads happen on I/O threads; a complete request is handed to a worker
+// thread, which writes the response and then hands the connection back for the next request.
+// At most one operation is in flight on the socket at any time, so no strand is needed.
+class Session : public std::enable_shared_from_this<Session>, public Exchange {
+ public:
+  Session(tcp::socket socket, ServerCore& server) : stream_(std::move(socket)), server_(server) {
+    beast::error_code ec;
+    auto ep = stream_.socket().remote_endpoint(ec);
+    peer_ = ec ? "unknown" : fmt::format("{}:{}", ep.address().to_string(), ep.port());
+  }
+
+  void start() { read_header(); }
+
+  // --- Exchange (worker thread) ---
+  const Request& request() const override { return parser_->get(); }
+  const std::string& peer() const override { return peer_; }
+
+  bool respond(unsigned status, std::string_view content_type, std::string body) override {
+    bhttp::response<bhttp::string_body> res;
+    fill_response(res, status, content_type);
+    res.body() = std::move(body);
+    res.prepare_payload();
+    return ok_ = ok_ && !wait([&](auto done) { bhttp::async_write(stream_, res, done); });
+  }
+
+  bool begin_stream(unsigned status, std::string_view content_type) override {
+    stream_header_.emplace();
+    fill_response(*stream_header_, status, content_type);
+    stream_header_->chunked(true);
+    serializer_.emplace(*stream_header_);
+    return ok_ = ok_ && !wait([&](auto done) { bhttp::async_write_header(stream_, *serializer_, done); });
+  }
+
+  bool write(std::string_view data) override {
+    if (data.empty()) return ok_;
+    return ok_ = ok_ && !wait([&](auto done) {
+      net::async_write(stream_, bhttp::make_chunk(net::const_buffer(data.data(), data.size())), done);
+    });
+  }
+
+  bool end_stream() override {
+    return ok_ = ok_ && !wait([&](auto done) { net::async_write(stream_, bhttp::make_chunk_last(), done); });
+  }
+
+ private:
+  template <typename Body>
+  void fill_response(bhttp::response<Body>& res, unsigned status, std::string_view content_type) {
+    res.version(parser_->get().version());
+    res.result(status);
+    res.set(bhttp::field::server, kServerName);
+    res.set(bhttp::field::content_type, content_type);
+    res.keep_alive(parser_->get().keep_alive());
+  }
+
+  // Runs an asynchronous write from a worker thread and waits for it, bounded by a timeout.
+  template <typename Start>
+  beast::error_code wait(Start&& start) {
+    std::promise<beast::error_code> promise;
+    auto result = promise.get_future();
+    stream_.expires_after(kWriteTimeout);
+    start([&promise](beast::error_code ec, std::size_t) { promise.set_value(ec); });
+    return result.get();
+  }
+
+  // --- Reading (I/O threads) ---
+  void read_header() {
+    parser_.emplace();
+    parser_->header_limit(kHeaderLimit);
+    parser_->body_limit(server_.options.max_body_bytes);
+    stream_.expires_after(server_.options.read_timeout);
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
+  }
+
+  void on_header(beast::error_code ec) {
+    if (ec) return on_read_error(ec);
+    if (server_.stopping) {
+      return reject(Error(ErrorCode::kEngineUnavailable, "the server is shutting down; retry on another instance"),
+                    false);
+    }
+    const auto& req = parser_->get();
+    const bool expects_continue = beast::iequals(req[bhttp::field::expect], "100-continue");
+    if (auto length = parser_->content_length(); length && *length > server_.options.max_body_bytes) {
+      return reject(Error(ErrorCode::kBodyTooLarge, too_large_message()), /*drain=*/!expects_continue);
+    }
+    if (expects_continue) {
+      // Accepted: tell the client to send the body (curl waits for this on large bodies).
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      net::async_write(stream_, net::buffer(kContinue.data(), kContinue.size()),
+                       [self = shared_from_this()](beast::error_code wec, std::size_t) {
+                         if (wec) return self->close();
+                         self->read_body();
+                       });
+      return;
+    }
+    read_body();
+  }
+
+  void read_body() {
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_body(ec); });
+  }
+
+  void on_body(beast::error_code ec) {
+    if (ec) return on_read_error(ec);
+    stream_.expires_never();
+    net::post(server_.workers, [self = shared_from_this()] { self->run_handler(); });
+  }
+
+  void on_read_error(beast::error_code ec) {
+    if (ec == bhttp::error::end_of_stream || ec == net::error::connection_reset || ec == net::error::eof) {
+      return close();
+    }
+    if (ec == beast::error::timeout) {
+      // Idle keep-alive connections just close; a half-sent request gets 408.
+      if (!parser_->is_header_done() && buffer_.size() == 0) return close();
+      return reject(Error(ErrorCode::kRequestTimeout, "the request was not received in time"), false);
+    }
+    if (ec == bhttp::error::body_limit) {
+      return reject(Error(ErrorCode::kBodyTooLarge, too_large_message()), /*drain=*/true);
+    }
+    if (ec == bhttp::error::header_limit) {
+      return reject(Error(ErrorCode::kInvalidRequest, "the request headers exceed 16 KiB"), false);
+    }
+    reject(Error(ErrorCode::kInvalidRequest, fmt::format("malformed HTTP request: {}", ec.message())), false);
+  }
+
+  std::string too_large_message() const {
+    return fmt::format("the request body exceeds the limit of {} bytes (server.http.max_body_bytes)",
+                       server_.options.max_body_bytes);
+  }
+
+  // Answers an unreadable request with an error and closes the connection. With `drain`, the
+  // rest of the body is read and discarded first (briefly), so that the client, still sending,
+  // sees the response rather than a reset connection.
+  void reject(const Error& error, bool drain) {
+    auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
+    res->version(11);
+    res->result(http_status(error.code));
+    res->set(bhttp::field::server, kServerName);
+    res->set(bhttp::field::content_type, "application/json");
+    res->keep_alive(false);
+    res->body() = error_json(error);
+    res->prepare_payload();
+    stream_.expires_after(kWriteTimeout);
+    bhttp::async_write(stream_, *res, [self = shared_from_this(), res, drain](beast::error_code ec, std::size_t) {
+      if (ec || !drain) return self->close();
+      beast::error_code ignored;
+      self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      self->drain_deadline_ = std::chrono::steady_clock::now() + kDrainTimeout;
+      self->drain();
+    });
+  }
+
+  void drain() {
+    stream_.expires_at(drain_deadline_);
+    stream_.async_read_some(net::buffer(drain_buffer_),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (ec) return self->close();
+                              self->drain();
+                            });
+  }
+
+  void close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.socket().close(ignored);
+  }
+
+  // --- Handling (worker thread) ---
+  void run_handler() {
+    ok_ = true;
+    try {
+      server_.handler(*this);
+    } catch (const std::exception& e) {  // a bug, not bad input: answer 500, keep serving
+      spdlog::error("handler failed on {} {}: {}", std::string_view(request().method_string()),
+                    std::string_view(request().target()), e.what());
+      respond_error(*this, Error(ErrorCode::kInternal, "internal error; see the server log"));
+      ok_ = false;
+    }
+    const bool keep_alive = ok_ && parser_->get().keep_alive() && !server_.stopping;
+    serializer_.reset();
+    stream_header_.reset();
+    if (!keep_alive) {
+      net::post(stream_.get_executor(), [self = shared_from_this()] { self->close(); });
+      return;
+    }
+    net::post(stream_.get_executor(), [self = shared_from_this()] { self->read_header(); });
+  }
+
+  beast::tcp_stream stream_;
+  ServerCore& server_;
+  std::string peer_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::optional<bhttp::response<bhttp::empty_body>> stream_header_;
+  std::optional<bhttp::response_serializer<bhttp::empty_body>> serializer_;
+  std::array<char, 64 * 1024> drain_buffer_{};
+  std::chrono::steady_clock::time_point drain_deadline_;
+  bool ok_ = true;
+};
+
+}  // namespace
+
+void ServerCore::accept() {
+  acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec == net::error::operation_aborted) return;  // stopping
+    if (!ec) {
+      beast::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
+      std::make_shared<Session>(std::move(socket), *this)->start();
+    } else {
+      spdlog::warn("accept failed: {}", ec.message());
+    }
+    accept();
+  });
+}
+
+HttpServer::HttpServer(HttpOptions options, Handler handler)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}
+
+HttpServer::~HttpServer() { stop(); }
+
+Result<int> HttpServer::start() {
+  auto& s = *impl_;
+  beast::error_code ec;
+  auto address = net::ip::make_address(s.options.host, ec);
+  if (ec) {
+    return Error(ErrorCode::kConfigError, fmt::format("server.http.host '{}' is not an IP address", s.options.host));
+  }
+  tcp::endpoint endpoint(address, static_cast<unsigned short>(s.options.port));
+  s.acceptor.open(endpoint.protocol(), ec);
+  if (!ec) s.acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) s.acceptor.bind(endpoint, ec);
+  if (!ec) s.acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Error(ErrorCode::kConfigError, fmt::format("cannot listen on {}:{}: {} (is another server using the port?)",
+                                                      s.options.host, s.options.port, ec.message()));
+  }
+  s.accept();
+  for (int i = 0; i < s.options.io_threads; ++i) s.io_threads.emplace_back([&s] { s.ioc.run(); });
+  s.started = true;
+  return static_cast<int>(s.acceptor.local_endpoint().port());
+}
+
+void HttpServer::stop() {
+  auto& s = *impl_;
+  if (!s.started) return;
+  s.started = false;
+  s.stopping = true;
+  net::post(s.ioc, [&s] {
+    beast::error_code ignored;
+    s.acceptor.close(ignored);
+  });
+  s.workers.join();  // running requests finish
+  s.ioc.stop();
+  for (auto& t : s.io_threads) t.join();
+  s.io_threads.clear();
+}
+
+}  // namespace lakerouter::http

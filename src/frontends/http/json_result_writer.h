@@ -1,0 +1,45 @@
+// Encodes a query result as the JSON document of POST /v1/query, incrementally, so that a large
+// result streams out in bounded memory:
+//
+//   {"query_id":..., "engine":..., "columns":[{"name","type"}...], "rows":[[...]...],
+//    "row_count":N, "elapsed_ms":X}            (or ..."row_count":N, "error":{...}} mid-stream)
+//
+// Value encoding: integers as JSON numbers (128-bit too); DECIMAL as a string with its exact
+// digits ("1234.50"); floating point as numbers (NaN/Infinity as strings); DATE, TIME and
+// TIMESTAMP as ISO 8601 strings (TIMESTAMPTZ in UTC with "Z"); BLOB as base64; lists, structs
+// and maps as JSON; NULL as null. Not thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/result_batch.h"
+#include "core/status.h"
+#include "core/types.h"
+
+namespace lakerouter::http {
+
+class JsonResultWriter {
+ public:
+  JsonResultWriter();
+  ~JsonResultWriter();
+
+  void begin(std::string_view query_id, std::string_view engine, const ResultSchema& schema);
+  void add_batch(const ResultBatch& batch);
+  void finish(int64_t row_count, double elapsed_ms);
+  void finish_with_error(int64_t row_count, const Error& error);
+
+  // Encoded bytes not yet taken; take() hands them over and empties the buffer.
+  size_t pending_bytes() const;
+  std::string take();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The error document: {"error":{"code","message","position"?},"query_id"?}.
+std::string error_json(const Error& error, std::string_view query_id = {});
+
+}  // namespace lakerouter::http

@@ -1,0 +1,96 @@
+// lakerouter: one SQL endpoint in front of several engines.
+//
+//   lakerouter serve [--config FILE] [--lake DIR] [--port N]   run the router
+//   lakerouter check-config FILE                               validate a configuration file
+//   lakerouter version
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "catalog/catalog.h"
+#include "server/config.h"
+#include "server/server.h"
+
+namespace {
+
+using namespace lakerouter;
+
+// Blocks SIGINT/SIGTERM in every thread (threads inherit the mask) so that only
+// Server::wait_for_signal() receives them.
+void block_termination_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+int report(const Error& error) {
+  std::fprintf(stderr, "lakerouter: %s\n", error.message.c_str());
+  return 2;
+}
+
+Result<Config> resolve_config(const std::string& config_path, const std::string& lake_dir) {
+  if (!config_path.empty()) {
+    auto config = load_config(config_path);
+    if (config.ok() && !lake_dir.empty()) config->catalog.lake_dir = lake_dir;
+    return config;
+  }
+  return default_config(lake_dir.empty() ? default_lake_dir() : lake_dir);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"lakerouter: routes each SQL statement to the cheapest engine that can run it"};
+  app.require_subcommand(1);
+
+  std::string config_path, lake_dir, log_level;
+  int port = -1;
+  auto* serve = app.add_subcommand("serve", "run the router (default: embedded DuckDB over the demo lake)");
+  serve->add_option("-c,--config", config_path, "configuration file (YAML); see docs/configuration.md");
+  serve->add_option("--lake", lake_dir, "lake directory to discover tables in (overrides catalog.lake_dir)");
+  serve->add_option("-p,--port", port, "HTTP port (overrides server.http.port; 0 picks a free port)");
+  serve->add_option("--log-level", log_level, "trace, debug, info, warn, error");
+
+  std::string check_path;
+  auto* check = app.add_subcommand("check-config", "validate a configuration file and its catalog, then exit");
+  check->add_option("file", check_path, "configuration file")->required();
+
+  app.add_subcommand("version", "print the version");
+  CLI11_PARSE(app, argc, argv);
+
+  if (app.got_subcommand("version")) {
+    std::cout << "lakerouter " << LAKEROUTER_VERSION << " (DuckDB " << LAKEROUTER_DUCKDB_VERSION << ")\n";
+    return 0;
+  }
+
+  if (app.got_subcommand(check)) {
+    auto config = load_config(check_path);
+    if (!config.ok()) return report(config.error());
+    auto catalog = Catalog::load(config->catalog);
+    if (!catalog.ok()) return report(catalog.error());
+    std::cout << check_path << ": ok (" << catalog->tables().size() << " tables)\n";
+    return 0;
+  }
+
+  block_termination_signals();
+  auto config = resolve_config(config_path, lake_dir);
+  if (!config.ok()) return report(config.error());
+  if (port >= 0) config->http.port = port;
+  if (!log_level.empty()) config->log_level = log_level;
+  spdlog::set_level(spdlog::level::from_str(config->log_level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+
+  Server server(std::move(*config));
+  if (Status s = server.start(); !s.ok()) return report(s.error());
+  // A line scripts can wait for; the port is the real one even when 0 was asked.
+  std::printf("lakerouter ready: http://127.0.0.1:%d\n", server.http_port());
+  std::fflush(stdout);
+  server.wait_for_signal();
+  server.stop();
+  return 0;
+}

@@ -1,0 +1,71 @@
+#include "server/server.h"
+
+#include <csignal>
+
+#include <spdlog/spdlog.h>
+
+#include "engines/duckdb/duckdb_engine.h"
+#include "frontends/http/endpoints.h"
+#include "frontends/http/http_server.h"
+
+namespace lakerouter {
+
+struct Server::Impl {
+  Config config;
+  Catalog catalog;
+  std::unique_ptr<Pipeline> pipeline;
+  std::unique_ptr<http::Endpoints> endpoints;
+  std::unique_ptr<http::HttpServer> http_server;
+  int http_port = 0;
+};
+
+Server::Server(Config config) : impl_(std::make_unique<Impl>()) { impl_->config = std::move(config); }
+
+Server::~Server() { stop(); }
+
+Status Server::start() {
+  auto& s = *impl_;
+  spdlog::info("configuration: {}", s.config.source);
+
+  auto catalog = Catalog::load(s.config.catalog);
+  if (!catalog.ok()) return catalog.error();
+  s.catalog = std::move(*catalog);
+  spdlog::info("catalog: {} tables (lake: {})", s.catalog.tables().size(),
+               s.config.catalog.lake_dir.empty() ? "none" : s.config.catalog.lake_dir);
+
+  auto duckdb = DuckDBEngine::open(s.config.duckdb, s.catalog);
+  if (!duckdb.ok()) return duckdb.error();
+  std::vector<std::shared_ptr<Engine>> engines;
+  engines.push_back(std::move(*duckdb));
+  spdlog::info("engine duckdb: {} connections, extensions from {}", s.config.duckdb.pool_size,
+               s.config.duckdb.extension_directory);
+
+  s.pipeline = std::make_unique<Pipeline>(std::move(engines), s.config.pipeline);
+  s.endpoints = std::make_unique<http::Endpoints>(*s.pipeline, s.catalog);
+  s.http_server = std::make_unique<http::HttpServer>(
+      s.config.http, [endpoints = s.endpoints.get()](http::Exchange& ex) { endpoints->handle(ex); });
+  auto port = s.http_server->start();
+  if (!port.ok()) return port.error();
+  s.http_port = *port;
+  spdlog::info("HTTP API listening on http://{}:{}", s.config.http.host, s.http_port);
+  return Status::Ok();
+}
+
+void Server::wait_for_signal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int sig = 0;
+  sigwait(&set, &sig);
+  spdlog::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+}
+
+void Server::stop() {
+  if (impl_->http_server) impl_->http_server->stop();
+  impl_->http_server.reset();
+}
+
+int Server::http_port() const { return impl_->http_port; }
+
+}  // namespace lakerouter

@@ -1,0 +1,85 @@
+#include "sql/parser.h"
+
+#include <charconv>
+
+#include "duckdb.hpp"
+#include "duckdb/parser/parser.hpp"
+
+namespace lakerouter::sql {
+
+std::string_view statement_kind_name(StatementKind kind) {
+  switch (kind) {
+    case StatementKind::kSelect: return "SELECT";
+    case StatementKind::kInsert: return "INSERT";
+    case StatementKind::kUpdate: return "UPDATE";
+    case StatementKind::kDelete: return "DELETE";
+    case StatementKind::kMerge: return "MERGE";
+    case StatementKind::kCreate: return "CREATE";
+    case StatementKind::kDrop: return "DROP";
+    case StatementKind::kAlter: return "ALTER";
+    case StatementKind::kCopy: return "COPY";
+    case StatementKind::kSet: return "SET";
+    case StatementKind::kExplain: return "EXPLAIN";
+    case StatementKind::kTransaction: return "TRANSACTION";
+    case StatementKind::kPragma: return "PRAGMA";
+    case StatementKind::kCall: return "CALL";
+    case StatementKind::kAttach: return "ATTACH";
+    case StatementKind::kLoad: return "LOAD";
+    case StatementKind::kOther: return "OTHER";
+  }
+  return "OTHER";
+}
+
+namespace {
+
+StatementKind to_kind(duckdb::StatementType type) {
+  using duckdb::StatementType;
+  switch (type) {
+    case StatementType::SELECT_STATEMENT: return StatementKind::kSelect;
+    case StatementType::INSERT_STATEMENT: return StatementKind::kInsert;
+    case StatementType::UPDATE_STATEMENT: return StatementKind::kUpdate;
+    case StatementType::DELETE_STATEMENT: return StatementKind::kDelete;
+    case StatementType::MERGE_INTO_STATEMENT: return StatementKind::kMerge;
+    case StatementType::CREATE_STATEMENT:
+    case StatementType::CREATE_FUNC_STATEMENT: return StatementKind::kCreate;
+    case StatementType::DROP_STATEMENT:
+    case StatementType::DETACH_STATEMENT: return StatementKind::kDrop;
+    case StatementType::ALTER_STATEMENT: return StatementKind::kAlter;
+    case StatementType::COPY_STATEMENT:
+    case StatementType::COPY_DATABASE_STATEMENT:
+    case StatementType::EXPORT_STATEMENT: return StatementKind::kCopy;
+    case StatementType::SET_STATEMENT:
+    case StatementType::VARIABLE_SET_STATEMENT: return StatementKind::kSet;
+    case StatementType::EXPLAIN_STATEMENT: return StatementKind::kExplain;
+    case StatementType::TRANSACTION_STATEMENT: return StatementKind::kTransaction;
+    case StatementType::PRAGMA_STATEMENT: return StatementKind::kPragma;
+    case StatementType::CALL_STATEMENT: return StatementKind::kCall;
+    case StatementType::ATTACH_STATEMENT: return StatementKind::kAttach;
+    case StatementType::LOAD_STATEMENT:
+    case StatementType::UPDATE_EXTENSIONS_STATEMENT: return StatementKind::kLoad;
+    default: return StatementKind::kOther;
+  }
+}
+
+}  // namespace
+
+Result<ParsedSql> parse(std::string_view sql) {
+  duckdb::Parser parser;
+  try {
+    parser.ParseQuery(std::string(sql));
+  } catch (const std::exception& e) {
+    duckdb::ErrorData error(e);
+    std::optional<uint32_t> position;
+    if (auto it = error.ExtraInfo().find("position"); it != error.ExtraInfo().end()) {
+      uint32_t p = 0;
+      if (std::from_chars(it->second.data(), it->second.data() + it->second.size(), p).ec == std::errc()) position = p;
+    }
+    return Error(ErrorCode::kSyntaxError, error.RawMessage(), position);
+  }
+  if (parser.statements.empty()) return Error(ErrorCode::kEmptySql, "the SQL text holds no statement");
+  ParsedSql parsed;
+  for (const auto& stmt : parser.statements) parsed.statements.push_back(to_kind(stmt->type));
+  return parsed;
+}
+
+}  // namespace lakerouter::sql
