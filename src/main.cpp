@@ -42,9 +42,7 @@ Result<Config> resolve_config(const std::string& config_path, const std::string&
   return default_config(lake_dir.empty() ? default_lake_dir() : lake_dir);
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   CLI::App app{"lakerouter: routes each SQL statement to the cheapest engine that can run it"};
   app.require_subcommand(1);
 
@@ -93,4 +91,15 @@ int main(int argc, char** argv) {
   server.wait_for_signal();
   server.stop();
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {  // a bug: say so rather than abort without a word
+    std::fprintf(stderr, "lakerouter: fatal internal error: %s\n", e.what());
+    return 70;
+  }
 }

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -15,6 +16,10 @@ namespace lakerouter {
 using ParamValue = std::variant<std::monostate, bool, int64_t, double, std::string>;
 
 struct Statement {
+  Statement() = default;
+  explicit Statement(std::string text, std::vector<ParamValue> values = {})
+      : sql(std::move(text)), params(std::move(values)) {}
+
   std::string sql;
   std::vector<ParamValue> params;
 };

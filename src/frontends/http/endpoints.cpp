@@ -13,7 +13,7 @@ using nlohmann::json;
 
 namespace {
 
-constexpr size_t kFlushBytes = 64 * 1024;  // stream out whenever this much JSON is pending
+constexpr size_t kFlushBytes = size_t{64} * 1024;  // stream out whenever this much JSON is pending
 
 bool is_json_content_type(std::string_view value) {
   if (value.empty()) return true;  // tolerated: many clients send no type for JSON bodies

@@ -27,7 +27,8 @@ using tcp = net::ip::tcp;
 
 namespace {
 
-constexpr size_t kHeaderLimit = 16 * 1024;
+constexpr size_t kHeaderLimit = size_t{16} * 1024;
+constexpr size_t kDrainChunk = size_t{64} * 1024;
 constexpr auto kWriteTimeout = std::chrono::seconds(60);
 constexpr auto kDrainTimeout = std::chrono::seconds(2);
 constexpr char kServerName[] = "lakerouter";
@@ -254,7 +255,7 @@ class Session : public std::enable_shared_from_this<Session>, public Exchange {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::optional<bhttp::response<bhttp::empty_body>> stream_header_;
   std::optional<bhttp::response_serializer<bhttp::empty_body>> serializer_;
-  std::array<char, 64 * 1024> drain_buffer_{};
+  std::array<char, kDrainChunk> drain_buffer_{};
   std::chrono::steady_clock::time_point drain_deadline_;
   bool ok_ = true;
 };
@@ -278,7 +279,13 @@ void ServerCore::accept() {
 HttpServer::HttpServer(HttpOptions options, Handler handler)
     : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}
 
-HttpServer::~HttpServer() { stop(); }
+HttpServer::~HttpServer() {
+  try {
+    stop();
+  } catch (const std::exception& e) {  // a destructor must not throw; stopping failed anyway
+    spdlog::error("HTTP server did not stop cleanly: {}", e.what());
+  }
+}
 
 Result<int> HttpServer::start() {
   auto& s = *impl_;

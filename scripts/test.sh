@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The README's test command: bootstraps, builds, and runs every test on a fresh machine.
+#
+#   scripts/test.sh
+#
+# Steps: bootstrap -> build (warnings are errors) -> unit tests (ctest) -> ASan/UBSan build and
+# unit tests -> clang-tidy -> integration tests (pytest, real server and clients on loopback).
+# LAKEROUTER_SKIP_ASAN=1 / LAKEROUTER_SKIP_TIDY=1 skip those steps for a quick local loop.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+source scripts/common.sh
+
+started=$SECONDS
+step() { log "== $* (at $((SECONDS - started)) s)"; }
+
+step "bootstrap"
+scripts/bootstrap.sh
+
+step "build"
+build_tree build -DLAKEROUTER_WERROR=ON
+
+step "demo lake for tests (SF 0.01)"
+export LAKEROUTER_TEST_LAKE="$LAKEROUTER_CACHE/lake/sf0.01"
+.venv/bin/python scripts/gen_demo_lake.py --sf 0.01 --out "$LAKEROUTER_TEST_LAKE"
+
+step "unit tests"
+(cd build && ctest -j "$(nproc)" --output-on-failure)
+
+if [ "${LAKEROUTER_SKIP_ASAN:-0}" != 1 ]; then
+  step "unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+  if ! [ -f build-asan/CMakeCache.txt ]; then
+    cmake -S . -B build-asan -G Ninja -DDUCKDB_HOME="$DUCKDB_HOME" -DCMAKE_BUILD_TYPE=Debug \
+      -DLAKEROUTER_SANITIZE=ON -DLAKEROUTER_WERROR=ON -DLAKEROUTER_BUILD_BENCH=OFF >/dev/null
+  fi
+  cmake --build build-asan -j "$(nproc)" --target lakerouter_tests lakerouter
+  (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+     ctest -j "$(nproc)" --output-on-failure)
+fi
+
+if [ "${LAKEROUTER_SKIP_TIDY:-0}" != 1 ]; then
+  step "clang-tidy"
+  scripts/tidy.sh build
+fi
+
+step "integration tests"
+export LAKEROUTER_BIN="$ROOT/build/src/lakerouter"
+.venv/bin/python -m pytest tests/integration -q -p no:cacheprovider
+
+step "all tests passed in $((SECONDS - started)) s"

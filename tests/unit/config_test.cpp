@@ -1,0 +1,106 @@
+#include <gtest/gtest.h>
+
+#include "server/config.h"
+#include "test_util.h"
+
+namespace lakerouter {
+namespace {
+
+using testing::TempDir;
+using testing::write_file;
+
+Result<Config> load(const TempDir& dir, const std::string& yaml) {
+  write_file(dir.path() / "lakerouter.yaml", yaml);
+  return load_config((dir.path() / "lakerouter.yaml").string());
+}
+
+void expect_error(const Result<Config>& result, const std::string& fragment) {
+  ASSERT_FALSE(result.ok()) << "expected an error containing: " << fragment;
+  EXPECT_EQ(result.error().code, ErrorCode::kConfigError);
+  EXPECT_NE(result.error().message.find(fragment), std::string::npos) << result.error().message;
+}
+
+TEST(Config, EmptyFileMeansDefaults) {
+  TempDir dir;
+  auto config = load(dir, "");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->http.host, "127.0.0.1");
+  EXPECT_EQ(config->http.port, 8080);
+  EXPECT_EQ(config->http.max_body_bytes, 1u << 20);
+  EXPECT_EQ(config->pipeline.default_timeout, std::chrono::milliseconds(30000));
+}
+
+TEST(Config, ReadsEverySection) {
+  TempDir dir;
+  auto config = load(dir, R"(
+server:
+  log_level: debug
+  query_timeout_ms: 5000
+  http:
+    host: 0.0.0.0
+    port: 9000
+    max_body_bytes: 2048
+    worker_threads: 3
+catalog:
+  lake_dir: lake
+  tables:
+    - name: sales.orders
+      format: delta
+      location: /data/orders
+engines:
+  duckdb:
+    threads: 2
+    memory_limit: 1GB
+    pool_size: 4
+    extensions: [delta]
+)");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->log_level, "debug");
+  EXPECT_EQ(config->pipeline.default_timeout, std::chrono::milliseconds(5000));
+  EXPECT_EQ(config->http.host, "0.0.0.0");
+  EXPECT_EQ(config->http.port, 9000);
+  EXPECT_EQ(config->http.max_body_bytes, 2048u);
+  EXPECT_EQ(config->http.worker_threads, 3);
+  EXPECT_EQ(config->catalog.lake_dir, (dir.path() / "lake").string());  // relative to the file
+  ASSERT_EQ(config->catalog.tables.size(), 1u);
+  EXPECT_EQ(config->catalog.tables[0].name, "sales.orders");
+  EXPECT_EQ(config->catalog.tables[0].format, TableFormat::kDelta);
+  EXPECT_EQ(config->catalog.tables[0].line, 13);
+  EXPECT_EQ(config->duckdb.threads, 2);
+  EXPECT_EQ(config->duckdb.memory_limit, "1GB");
+  EXPECT_EQ(config->duckdb.pool_size, 4);
+  EXPECT_EQ(config->duckdb.load_extensions, std::vector<std::string>{"delta"});
+}
+
+TEST(Config, UnknownKeysGetASuggestionAndTheLine) {
+  TempDir dir;
+  expect_error(load(dir, "engines:\n  duckdb:\n    poolsize: 4\n"),
+               "lakerouter.yaml:3: unknown key 'poolsize' in 'engines.duckdb' (did you mean 'pool_size'?)");
+  expect_error(load(dir, "servr: {}\n"), ":1: unknown key 'servr' in '<top level>' (did you mean 'server'?)");
+  expect_error(load(dir, "engines:\n  oracle: {}\n"), "unknown key 'oracle' in 'engines' (allowed keys: duckdb)");
+}
+
+TEST(Config, WrongTypesAndRanges) {
+  TempDir dir;
+  expect_error(load(dir, "server:\n  http:\n    port: eighty\n"), ":3: 'server.http.port' must be a whole number, not 'eighty'");
+  expect_error(load(dir, "server:\n  http:\n    port: 70000\n"), "between 0 (any free port) and 65535");
+  expect_error(load(dir, "server:\n  query_timeout_ms: -5\n"), "positive number of milliseconds");
+  expect_error(load(dir, "server:\n  log_level: loud\n"), "'server.log_level' must be one of");
+  expect_error(load(dir, "server:\n  http:\n    max_body_bytes: 10\n"), "at least 1024");
+  expect_error(load(dir, "engines:\n  duckdb:\n    pool_size: 0\n"), "pool_size' must be at least 1");
+  expect_error(load(dir, "catalog:\n  tables:\n    - name: a.b\n      location: x\n      format: csv\n"),
+               ":5: 'format' must be delta, iceberg or parquet");
+  expect_error(load(dir, "catalog:\n  tables:\n    - name: a.b\n"), "each table needs 'name'");
+  expect_error(load(dir, "catalog:\n  tables: yes\n"), "'catalog.tables' must be a list");
+}
+
+TEST(Config, SyntaxErrorsNameTheLine) {
+  TempDir dir;
+  expect_error(load(dir, "server:\n  http: [unclosed\n"), "lakerouter.yaml:");
+  auto missing = load_config((dir.path() / "nope.yaml").string());
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find("cannot open the configuration file"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace lakerouter

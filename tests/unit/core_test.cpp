@@ -1,0 +1,130 @@
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "core/result_batch.h"
+#include "core/status.h"
+#include "core/utf8.h"
+#include "core/value_format.h"
+
+namespace lakerouter {
+namespace {
+
+TEST(ErrorCodes, NamesAreUniqueAndUpperSnakeCase) {
+  std::set<std::string_view> seen;
+  for (int i = 0; i <= static_cast<int>(ErrorCode::kInternal); ++i) {
+    auto name = error_code_name(static_cast<ErrorCode>(i));
+    EXPECT_TRUE(seen.insert(name).second) << "duplicate name " << name;
+    for (char c : name) EXPECT_TRUE((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_') << name;
+  }
+  // Stable names clients match on.
+  EXPECT_EQ(error_code_name(ErrorCode::kSyntaxError), "SYNTAX_ERROR");
+  EXPECT_EQ(error_code_name(ErrorCode::kUnknownTable), "UNKNOWN_TABLE");
+  EXPECT_EQ(error_code_name(ErrorCode::kQueryTimeout), "QUERY_TIMEOUT");
+}
+
+TEST(Result, HoldsValueOrError) {
+  Result<int> ok = 3;
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(*ok, 3);
+  Result<int> bad = Error(ErrorCode::kSyntaxError, "oops", 4);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, ErrorCode::kSyntaxError);
+  EXPECT_EQ(bad.error().position, 4u);
+  EXPECT_TRUE(Status::Ok().ok());
+  EXPECT_FALSE(Status(Error(ErrorCode::kInternal, "x")).ok());
+}
+
+TEST(Utf8, AcceptsValidText) {
+  EXPECT_FALSE(find_invalid_utf8(""));
+  EXPECT_FALSE(find_invalid_utf8("SELECT 'héllo wörld', '日本', '😀'"));
+  EXPECT_FALSE(find_invalid_utf8("\xF4\x8F\xBF\xBF"));  // U+10FFFF
+}
+
+TEST(Utf8, FindsTheFirstInvalidByte) {
+  EXPECT_EQ(find_invalid_utf8("ab\xFF"), 2u);
+  EXPECT_EQ(find_invalid_utf8("\xC0\x80"), 0u);           // overlong NUL
+  EXPECT_EQ(find_invalid_utf8("x\xED\xA0\x80"), 1u);      // surrogate
+  EXPECT_EQ(find_invalid_utf8("\xF4\x90\x80\x80"), 0u);   // above U+10FFFF
+  EXPECT_EQ(find_invalid_utf8("ok\xE2\x82"), 2u);         // truncated
+  EXPECT_EQ(find_invalid_utf8("\x80"), 0u);               // lone continuation
+}
+
+std::string date(int64_t days) {
+  std::string s;
+  append_date(s, days);
+  return s;
+}
+
+std::string timestamp(int64_t micros, bool utc = false) {
+  std::string s;
+  append_timestamp(s, micros, utc);
+  return s;
+}
+
+std::string decimal(__int128 v, int scale) {
+  std::string s;
+  append_decimal(s, v, scale);
+  return s;
+}
+
+TEST(ValueFormat, Dates) {
+  EXPECT_EQ(date(0), "1970-01-01");
+  EXPECT_EQ(date(-1), "1969-12-31");
+  EXPECT_EQ(date(8035), "1992-01-01");
+  EXPECT_EQ(date(11016), "2000-02-29");
+  EXPECT_EQ(date(-719528), "0000-01-01");
+  EXPECT_EQ(date(2932897), "+10000-01-01");
+}
+
+TEST(ValueFormat, TimesAndTimestamps) {
+  std::string t;
+  append_time(t, 13 * 3600000000LL + 45 * 60000000LL + 1);
+  EXPECT_EQ(t, "13:45:00.000001");
+  EXPECT_EQ(timestamp(0), "1970-01-01T00:00:00");
+  EXPECT_EQ(timestamp(1500000), "1970-01-01T00:00:01.500000");
+  EXPECT_EQ(timestamp(-1), "1969-12-31T23:59:59.999999");
+  EXPECT_EQ(timestamp(1704103200000000LL, true), "2024-01-01T10:00:00Z");
+}
+
+TEST(ValueFormat, DecimalsAreExact) {
+  EXPECT_EQ(decimal(12345, 2), "123.45");
+  EXPECT_EQ(decimal(-5, 2), "-0.05");
+  EXPECT_EQ(decimal(0, 3), "0.000");
+  EXPECT_EQ(decimal(7, 0), "7");
+  __int128 big = static_cast<__int128>(1) << 100;
+  EXPECT_EQ(decimal(big, 10), "126765060022822940149.6703205376");  // 2^100 / 10^10
+  std::string s;
+  append_int128(s, -(static_cast<__int128>(1) << 64));
+  EXPECT_EQ(s, "-18446744073709551616");
+}
+
+TEST(ResultBatch, StoresColumnsByPhysicalKind) {
+  ResultSchema schema = {{"i", {TypeId::kInteger, 0, 0, "INTEGER"}}, {"s", {TypeId::kVarchar, 0, 0, "VARCHAR"}},
+                         {"d", {TypeId::kDouble, 0, 0, "DOUBLE"}},
+                         {"m", {TypeId::kDecimal, 10, 2, "DECIMAL(10,2)"}}};
+  ResultBatch batch;
+  batch.reset(schema);
+  batch.column(0).append_int64(1);
+  batch.column(0).append_null();
+  batch.column(1).append_string("ab");
+  batch.column(1).append_string("");
+  batch.column(2).append_null();
+  batch.column(2).append_double(2.5);
+  batch.column(3).append_int128(250);
+  batch.column(3).append_int128(-1);
+  ASSERT_EQ(batch.row_count(), 2u);
+  EXPECT_EQ(batch.column(0).int64_at(0), 1);
+  EXPECT_TRUE(batch.column(0).is_null(1));
+  EXPECT_EQ(batch.column(1).string_at(0), "ab");
+  EXPECT_EQ(batch.column(1).string_at(1), "");
+  EXPECT_TRUE(batch.column(2).is_null(0));
+  EXPECT_EQ(batch.column(2).double_at(1), 2.5);
+  EXPECT_EQ(batch.column(3).int128_at(1), -1);
+  batch.clear();
+  EXPECT_EQ(batch.row_count(), 0u);
+  EXPECT_EQ(batch.column_count(), 4u);
+}
+
+}  // namespace
+}  // namespace lakerouter
