@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "catalog/catalog.h"
@@ -80,6 +81,8 @@ int run(int argc, char** argv) {
   if (!config.ok()) return report(config.error());
   if (port >= 0) config->http.port = port;
   if (!log_level.empty()) config->log_level = log_level;
+  // Logs go to stderr: stdout carries only the ready line that scripts wait for.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("lakerouter"));
   spdlog::set_level(spdlog::level::from_str(config->log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
 

@@ -9,6 +9,7 @@ std::string_view error_code_name(ErrorCode code) {
     case ErrorCode::kInvalidUtf8: return "INVALID_UTF8";
     case ErrorCode::kEmptySql: return "EMPTY_SQL";
     case ErrorCode::kBodyTooLarge: return "BODY_TOO_LARGE";
+    case ErrorCode::kHeadersTooLarge: return "HEADERS_TOO_LARGE";
     case ErrorCode::kUnsupportedMediaType: return "UNSUPPORTED_MEDIA_TYPE";
     case ErrorCode::kNotFound: return "NOT_FOUND";
     case ErrorCode::kMethodNotAllowed: return "METHOD_NOT_ALLOWED";

@@ -21,6 +21,7 @@ enum class ErrorCode : uint8_t {
   kInvalidUtf8,
   kEmptySql,
   kBodyTooLarge,
+  kHeadersTooLarge,
   kUnsupportedMediaType,
   kNotFound,
   kMethodNotAllowed,

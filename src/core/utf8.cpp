@@ -38,4 +38,12 @@ std::optional<size_t> find_invalid_utf8(std::string_view text) {
   return std::nullopt;
 }
 
+size_t utf8_char_offset(std::string_view text, size_t byte_offset) {
+  size_t chars = 0;
+  for (size_t i = 0; i < byte_offset && i < text.size(); ++i) {
+    if ((static_cast<uint8_t>(text[i]) & 0xC0) != 0x80) ++chars;  // count lead bytes only
+  }
+  return chars;
+}
+
 }  // namespace lakerouter

@@ -28,6 +28,11 @@ void civil_from_days(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
 }  // namespace
 
 void append_date(std::string& out, int64_t days) {
+  // DuckDB's and PostgreSQL's infinite dates.
+  if (days == kInfiniteDays || days == -kInfiniteDays) {
+    out.append(days > 0 ? "infinity" : "-infinity");
+    return;
+  }
   int64_t y = 0;
   unsigned m = 0, d = 0;
   civil_from_days(days, y, m, d);
@@ -46,6 +51,10 @@ void append_time(std::string& out, int64_t micros) {
 }
 
 void append_timestamp(std::string& out, int64_t micros, bool utc) {
+  if (micros == kInfiniteMicros || micros == -kInfiniteMicros) {
+    out.append(micros > 0 ? "infinity" : "-infinity");
+    return;
+  }
   const int64_t days = floor_div(micros, kMicrosPerDay);
   append_date(out, days);
   out.push_back('T');

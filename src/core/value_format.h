@@ -6,6 +6,10 @@
 
 namespace lakerouter {
 
+// Infinite dates and timestamps, as engines encode them; they format as "infinity"/"-infinity".
+inline constexpr int64_t kInfiniteDays = 2147483647;
+inline constexpr int64_t kInfiniteMicros = 9223372036854775807;
+
 // Appends to `out`; every function handles the full range of its input (no calendar limits).
 void append_date(std::string& out, int64_t days_since_epoch);                 // 1992-01-31
 void append_time(std::string& out, int64_t micros_since_midnight);           // 13:45:00[.123456]

@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "core/utf8.h"
 #include "duckdb.hpp"
 #include "duckdb/parser/parser.hpp"
 
@@ -64,6 +65,11 @@ StatementKind to_kind(duckdb::StatementType type) {
 }  // namespace
 
 Result<ParsedSql> parse(std::string_view sql) {
+  // The grammar stops at a NUL character: refuse it rather than silently drop what follows.
+  if (auto nul = sql.find('\0'); nul != std::string_view::npos) {
+    return Error(ErrorCode::kSyntaxError, "the statement holds a NUL character",
+                 static_cast<uint32_t>(utf8_char_offset(sql, nul)));
+  }
   duckdb::Parser parser;
   try {
     parser.ParseQuery(std::string(sql));

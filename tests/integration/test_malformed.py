@@ -8,8 +8,6 @@ After every test the server must still answer SELECT 42 and GET /health (an auto
 and the last test of the module checks it once more; the session fixture then requires a clean
 exit 0 on SIGTERM.
 
-Tests marked xfail(strict=True) assert the correct behaviour for a server bug found while
-writing them; each reason says what the server does instead.
 """
 
 from __future__ import annotations
@@ -180,13 +178,9 @@ CASES = [
     case("json-empty-body", b"", 400, "INVALID_JSON"),
     case("json-whitespace-body", b"  \r\n ", 400, "INVALID_JSON"),
     case("binary-ascii-control-bytes", b"\x00\x01\x02\x03 binary", 400, "INVALID_JSON"),
-    case("json-nul-then-garbage", b'{"sql":"SELECT 1"}\x00 trailing garbage', 400, "INVALID_JSON",
-         xfail="bug: everything after a NUL byte is ignored (nlohmann treats NUL as end of input), "
-               "so trailing garbage is accepted and the query runs (200)"),
-    case("json-number-overflow-timeout", b'{"sql":"SELECT 1","timeout_ms":1e400}', 400, "INVALID_JSON",
-         xfail="bug: json::out_of_range escapes parse_query_request -> 500 INTERNAL"),
-    case("json-number-overflow-param", b'{"sql":"SELECT $1","params":[-1e400]}', 400, "INVALID_JSON",
-         xfail="bug: json::out_of_range escapes parse_query_request -> 500 INTERNAL"),
+    case("json-nul-then-garbage", b'{"sql":"SELECT 1"}\x00 trailing garbage', 400, "INVALID_JSON"),
+    case("json-number-overflow-timeout", b'{"sql":"SELECT 1","timeout_ms":1e400}', 400, "INVALID_JSON"),
+    case("json-number-overflow-param", b'{"sql":"SELECT $1","params":[-1e400]}', 400, "INVALID_JSON"),
     # -- binary and invalid UTF-8 --
     case("binary-garbage-with-nul", BINARY_GARBAGE, 400, "INVALID_UTF8"),
     case("utf8-invalid-in-sql-string", b'{"sql":"SELECT \'\xff\xfe\'"}', 400, "INVALID_UTF8"),
@@ -237,9 +231,8 @@ CASES = [
              "UNKNOWN_TABLE", position="tpch.nations"),
     sql_case("unknown-table-in-subquery", "SELECT (SELECT max(x) FROM tpch.ghost) AS m", 404, "UNKNOWN_TABLE",
              position="tpch.ghost"),
-    sql_case("unknown-schema", "SELECT * FROM nope.nation", 404, "UNKNOWN_TABLE", position="nope.nation",
-             xfail="bug: a table in an unknown schema is 400 UNKNOWN_OBJECT, though DuckDB says "
-                   "'Table with name nope.nation does not exist'"),
+    # docs/api.md: an unknown schema in a table reference is an unknown table.
+    sql_case("unknown-schema", "SELECT * FROM nope.nation", 404, "UNKNOWN_TABLE", position="nope.nation"),
     sql_case("unknown-column", "SELECT nocol FROM tpch.nation", 400, "BIND_ERROR", position="nocol"),
     sql_case("unknown-column-in-where", "SELECT n_name FROM tpch.nation WHERE n_nope = 1", 400, "BIND_ERROR",
              position="n_nope"),
@@ -264,8 +257,7 @@ CASES = [
     sql_case("param-integer-over-int64", "SELECT $1", 400, "INVALID_PARAMETER",
              extra={"params": [18446744073709551615]}),
     sql_case("param-conversion", "SELECT $1::INTEGER", 400, "CONVERSION_ERROR", extra={"params": ["x"]}),
-    sql_case("param-named-given-by-position", "SELECT $a", 400, "INVALID_PARAMETER", extra={"params": [1]},
-             xfail="bug: a named placeholder with positional params is 400 INVALID_INPUT"),
+    sql_case("param-named-given-by-position", "SELECT $a", 400, "INVALID_PARAMETER", extra={"params": [1]}),
     # -- timeout_ms --
     sql_case("timeout-zero", "SELECT 1", 400, "INVALID_REQUEST", extra={"timeout_ms": 0}),
     sql_case("timeout-negative", "SELECT 1", 400, "INVALID_REQUEST", extra={"timeout_ms": -5}),
@@ -339,11 +331,11 @@ def test_accepted_edge_cases(router, body, headers, rows):
 
 def test_division_by_zero_is_documented_not_an_error(router):
     # DuckDB semantics: 1/0 is a DOUBLE Infinity, 1//0 (integer division) is NULL.
-    doc = router.query_ok("SELECT 1/0 AS d, 1//0 AS i, -1/0 AS n, 0/0 AS z")
-    assert [c["name"] for c in doc["columns"]] == ["d", "i", "n", "z"]
-    assert [c["type"] for c in doc["columns"]] == ["DOUBLE", "INTEGER", "DOUBLE", "DOUBLE"]
+    doc = router.query_ok("SELECT 1/0 AS d, 1//0 AS i, 1 % 0 AS m, -1/0 AS n, 0/0 AS z")
+    assert [c["name"] for c in doc["columns"]] == ["d", "i", "m", "n", "z"]
+    assert [c["type"] for c in doc["columns"]] == ["DOUBLE", "INTEGER", "INTEGER", "DOUBLE", "DOUBLE"]
     # JSON has no Infinity/NaN: non-finite doubles travel as strings.
-    assert doc["rows"] == [["Infinity", None, "-Infinity", "NaN"]]
+    assert doc["rows"] == [["Infinity", None, None, "-Infinity", "NaN"]]
 
 
 def test_value_encoding(router):
@@ -351,6 +343,15 @@ def test_value_encoding(router):
         "SELECT 123.45::DECIMAL(10,2) AS dec, DATE '1995-03-15' AS d, "
         "170141183460469231731687303715884105727::HUGEINT AS h, NULL::INTEGER AS n, '\\xAA\\x00'::BLOB AS b")
     assert doc["rows"] == [["123.45", "1995-03-15", 170141183460469231731687303715884105727, None, "qgA="]]
+    # the other encodings of docs/api.md
+    doc = router.query_ok(
+        "SELECT TIMESTAMP '1992-01-31 13:45:00' AS ts, TIMESTAMP '1992-01-31 13:45:00.5' AS ts_us, "
+        "TIMESTAMPTZ '1992-01-31 13:45:00+02' AS tstz, TIME '13:45:00' AS t, DATE '10000-01-01' AS big_date, "
+        "'1992-01-31 13:45:00.123456789'::TIMESTAMP_NS AS ts_ns, 18446744073709551615::UBIGINT AS ub, "
+        "[1, NULL] AS l, {'a': 1} AS s, MAP {'k': 2} AS m, true AS b, 1.5::REAL AS r")
+    assert doc["rows"] == [["1992-01-31T13:45:00", "1992-01-31T13:45:00.500000", "1992-01-31T11:45:00Z", "13:45:00",
+                            "+10000-01-01", "1992-01-31T13:45:00.123456", 18446744073709551615, [1, None],
+                            {"a": 1}, [{"key": "k", "value": 2}], True, 1.5]]
 
 
 # --- the query timeout ---------------------------------------------------------------------------
@@ -487,7 +488,7 @@ def test_headers_over_16k(router, shape):
     else:
         headers = b"".join(b"X-H%d: %s\r\n" % (i, b"v" * 40) for i in range(400))
     got, closed = raw_exchange(router, b"GET /health HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n", timeout=10)
-    assert_raw_error(parse_response(got), 400, "INVALID_REQUEST")
+    assert_raw_error(parse_response(got), 431, "HEADERS_TOO_LARGE")
     assert closed
 
 
@@ -523,15 +524,10 @@ def test_half_request_then_half_close_gets_400(router):
     assert closed
 
 
-STALL_408_BUG = pytest.mark.xfail(
-    reason="bug: at the read timeout the connection is closed without the documented 408 (beast::tcp_stream "
-           "closes the socket on timeout, so reject()'s write fails)", strict=True)
-
-
 @pytest.mark.parametrize("data", [
     pytest.param(b"POST /v1/query HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                 b"Content-Length: 100\r\n\r\n{\"sql\":", id="stalled-body", marks=STALL_408_BUG),
-    pytest.param(b"POST /v1/query HTTP/1.1\r\nHost: x\r\nContent-Ty", id="stalled-headers", marks=STALL_408_BUG),
+                 b"Content-Length: 100\r\n\r\n{\"sql\":", id="stalled-body"),
+    pytest.param(b"POST /v1/query HTTP/1.1\r\nHost: x\r\nContent-Ty", id="stalled-headers"),
 ])
 def test_stalled_request_gets_408(router, data):
     t0 = time.monotonic()
@@ -588,8 +584,6 @@ def test_pipelined_requests(router):
 
 # --- protocol details that are wrong today -------------------------------------------------------
 
-@pytest.mark.xfail(reason="bug: HEAD responses carry the GET body, which corrupts the next response on a "
-                          "keep-alive connection", strict=True)
 def test_head_has_no_body(router):
     # Raw bytes: http.client drops whatever follows a HEAD response's headers, hiding the bug.
     got, closed = raw_exchange(
@@ -602,8 +596,6 @@ def test_head_has_no_body(router):
     assert get.json() == {"status": "ok"}
 
 
-@pytest.mark.xfail(reason="bug: an HTTP/1.0 request gets a chunked response (Transfer-Encoding is HTTP/1.1 "
-                          "only, RFC 9112 6.1)", strict=True)
 def test_http10_response_is_not_chunked(router):
     body = b'{"sql":"SELECT 42"}'
     got, closed = raw_exchange(
@@ -615,38 +607,32 @@ def test_http10_response_is_not_chunked(router):
     assert json.loads(payload)["rows"] == [[42]]
 
 
-@pytest.mark.xfail(reason="bug: 405 responses have no Allow header (RFC 9110 15.5.6 requires one)", strict=True)
 def test_405_lists_allowed_methods(router):
     r = router.get("/v1/query")
     assert_error(r, 405, "METHOD_NOT_ALLOWED")
     assert r.headers.get("Allow") == "POST"
+    r = router.request("POST", "/health", data=b"", headers={})
+    assert_error(r, 405, "METHOD_NOT_ALLOWED")
+    assert r.headers.get("Allow") == "GET, HEAD"
 
 
 @pytest.mark.parametrize("sql,code,status,token", [
     pytest.param("SELECT '\u00e9\u00e9\U0001F600' FROM WHERE", "SYNTAX_ERROR", 400, "WHERE", id="syntax-error"),
     pytest.param("SELECT '\u00e9\u00e9\U0001F600', * FROM tpch.nope", "UNKNOWN_TABLE", 404, "tpch.nope",
-                 id="unknown-table", marks=pytest.mark.xfail(
-                     reason="bug: catalog/binder positions are UTF-8 byte offsets, syntax-error positions are "
-                            "character offsets", strict=True)),
+                 id="unknown-table"),
     pytest.param("SELECT '\u00e9\u00e9\U0001F600', nocol FROM tpch.nation", "BIND_ERROR", 400, "nocol",
-                 id="unknown-column", marks=pytest.mark.xfail(
-                     reason="bug: catalog/binder positions are UTF-8 byte offsets, syntax-error positions are "
-                            "character offsets", strict=True)),
+                 id="unknown-column"),
 ])
 def test_position_is_a_character_offset_after_non_ascii_text(router, sql, code, status, token):
     assert_error(router.query(sql), status, code, sql=sql, position=token)
 
 
-@pytest.mark.xfail(reason="bug: SQL text after an embedded NUL character is silently dropped and the "
-                          "truncated statement runs (200)", strict=True)
 def test_nul_inside_sql_is_rejected(router):
     r = router.query("SELECT 1\u0000; SELECT 2")
     assert r.status_code == 400, r.text
     assert r.json()["error"]["code"] in {"SYNTAX_ERROR", "INVALID_REQUEST", "MULTIPLE_STATEMENTS"}
 
 
-@pytest.mark.xfail(reason="bug: the server logs to stdout, where only the ready line should appear "
-                          "(logs belong on stderr)", strict=True)
 def test_stdout_holds_only_the_ready_line(router):
     lines = router.stdout_path.read_text().splitlines()
     assert lines == [f"lakerouter ready: {router.base_url}"], lines[:5]
@@ -736,9 +722,6 @@ def test_sigterm_after_requests_exits_cleanly(lake_dir, tmp_path):
     assert r.extra["shutdown_s"] < 5, r.extra
 
 
-@pytest.mark.xfail(reason="bug: SIGTERM while a request runs deadlocks the server: the I/O threads' "
-                          "io_context runs out of work and returns, so the worker's response write never "
-                          "completes and HttpServer::stop() waits forever in workers.join()", strict=True)
 def test_sigterm_during_a_query_finishes_it_and_exits(lake_dir, tmp_path):
     r = start_router(lake_dir, tmp_path / "router")
     outcome: dict[str, Any] = {}

@@ -1,3 +1,5 @@
+#include <cstdlib>
+
 #include <gtest/gtest.h>
 
 #include "server/config.h"
@@ -92,6 +94,13 @@ TEST(Config, WrongTypesAndRanges) {
                ":5: 'format' must be delta, iceberg or parquet");
   expect_error(load(dir, "catalog:\n  tables:\n    - name: a.b\n"), "each table needs 'name'");
   expect_error(load(dir, "catalog:\n  tables: yes\n"), "'catalog.tables' must be a list");
+}
+
+TEST(Config, TheShippedExampleIsValid) {
+  auto config = load_config(LAKEROUTER_SOURCE_DIR "/examples/lakerouter.yaml");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->http.port, 8080);
+  EXPECT_EQ(config->catalog.lake_dir.rfind(std::getenv("HOME"), 0), 0u);  // ~/ expanded
 }
 
 TEST(Config, SyntaxErrorsNameTheLine) {

@@ -50,6 +50,14 @@ TEST(Utf8, FindsTheFirstInvalidByte) {
   EXPECT_EQ(find_invalid_utf8("\x80"), 0u);               // lone continuation
 }
 
+TEST(Utf8, CharacterOffsetsCountCodePoints) {
+  const std::string sql = "SELECT 'éé😀', x";
+  EXPECT_EQ(utf8_char_offset(sql, 0), 0u);
+  EXPECT_EQ(utf8_char_offset(sql, 8), 8u);                    // before the first é
+  EXPECT_EQ(utf8_char_offset(sql, sql.find(", x") + 2), 14u);  // x: 3 multi-byte chars count once each
+  EXPECT_EQ(utf8_char_offset(sql, 1000), 15u);                // clamped to the text
+}
+
 std::string date(int64_t days) {
   std::string s;
   append_date(s, days);
@@ -75,6 +83,8 @@ TEST(ValueFormat, Dates) {
   EXPECT_EQ(date(11016), "2000-02-29");
   EXPECT_EQ(date(-719528), "0000-01-01");
   EXPECT_EQ(date(2932897), "+10000-01-01");
+  EXPECT_EQ(date(kInfiniteDays), "infinity");
+  EXPECT_EQ(date(-kInfiniteDays), "-infinity");
 }
 
 TEST(ValueFormat, TimesAndTimestamps) {
@@ -85,6 +95,8 @@ TEST(ValueFormat, TimesAndTimestamps) {
   EXPECT_EQ(timestamp(1500000), "1970-01-01T00:00:01.500000");
   EXPECT_EQ(timestamp(-1), "1969-12-31T23:59:59.999999");
   EXPECT_EQ(timestamp(1704103200000000LL, true), "2024-01-01T10:00:00Z");
+  EXPECT_EQ(timestamp(kInfiniteMicros), "infinity");
+  EXPECT_EQ(timestamp(-kInfiniteMicros, true), "-infinity");
 }
 
 TEST(ValueFormat, DecimalsAreExact) {

@@ -52,6 +52,13 @@ TEST(SqlParser, SyntaxErrorsCarryTheirPosition) {
   EXPECT_EQ(unterminated.error().position, 7u);
 }
 
+TEST(SqlParser, RefusesNulCharacters) {
+  auto parsed = parse(std::string("SELECT 1\0; DROP TABLE t", 23));
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.error().code, ErrorCode::kSyntaxError);
+  EXPECT_EQ(parsed.error().position, 8u);
+}
+
 TEST(SqlParser, EmptyTextIsItsOwnError) {
   for (const char* sql : {"", "   ", "-- just a comment", "/* nothing */", ";"}) {
     auto parsed = parse(sql);

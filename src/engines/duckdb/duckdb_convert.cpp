@@ -226,10 +226,11 @@ Error to_error(const duckdb::ErrorData& error, bool timed_out) {
     case ExceptionType::PARSER:
     case ExceptionType::SYNTAX: code = ErrorCode::kSyntaxError; break;
     case ExceptionType::CATALOG:
-      // Every missing catalog entry (functions, types, schemas...) is a catalog error; only
-      // tables and views get their own code.
-      code = extra_is("type", "Table") || extra_is("type", "View") ? ErrorCode::kUnknownTable
-                                                                    : ErrorCode::kUnknownObject;
+      // Every missing catalog entry (functions, types, ...) is a catalog error; tables and views
+      // get their own code. A table in a missing schema comes without structured fields.
+      code = extra_is("type", "Table") || extra_is("type", "View") || message.starts_with("Table with name")
+                 ? ErrorCode::kUnknownTable
+                 : ErrorCode::kUnknownObject;
       break;
     case ExceptionType::BINDER: code = ErrorCode::kBindError; break;
     case ExceptionType::CONVERSION: code = ErrorCode::kConversionError; break;

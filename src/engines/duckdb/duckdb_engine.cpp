@@ -1,10 +1,12 @@
 #include "engines/duckdb/duckdb_engine.h"
 
+#include <algorithm>
 #include <atomic>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "core/utf8.h"
 #include "engines/duckdb/duckdb_convert.h"
 
 namespace lakerouter {
@@ -26,6 +28,12 @@ class DuckDBEngine::Lease {
 
 namespace {
 
+// DuckDB's binder reports byte offsets; lakerouter promises character offsets.
+Error with_char_position(Error error, const std::string& sql) {
+  if (error.position) error.position = static_cast<uint32_t>(utf8_char_offset(sql, *error.position));
+  return error;
+}
+
 std::string quote_ident(const std::string& s) { return duckdb::KeywordHelper::WriteQuoted(s, '"'); }
 std::string quote_literal(const std::string& s) { return duckdb::KeywordHelper::WriteQuoted(s, '\''); }
 
@@ -34,14 +42,27 @@ std::string quote_literal(const std::string& s) { return duckdb::KeywordHelper::
 class DuckDBStream final : public ResultStream {
  public:
   DuckDBStream(std::unique_ptr<DuckDBEngine::Lease> lease, std::unique_ptr<duckdb::PreparedStatement> prepared,
-               duckdb::vector<duckdb::Value> params)
-      : lease_(std::move(lease)), prepared_(std::move(prepared)), params_(std::move(params)) {
+               duckdb::vector<duckdb::Value> params, std::string sql)
+      : lease_(std::move(lease)), prepared_(std::move(prepared)), params_(std::move(params)), sql_(std::move(sql)) {
     set_schema(prepared_->GetNames(), prepared_->GetTypes());
   }
 
   const ResultSchema& schema() const override { return schema_; }
 
   Result<bool> next(ResultBatch& batch) override {
+    auto more = fetch(batch);
+    if (!more.ok()) return with_char_position(std::move(more).error(), sql_);
+    return more;
+  }
+
+  void cancel(bool timed_out) override {
+    if (timed_out) timed_out_ = true;
+    cancelled_ = true;
+    (*lease_)->Interrupt();
+  }
+
+ private:
+  Result<bool> fetch(ResultBatch& batch) {
     if (cancelled_) return stopped_error();
     try {
       if (!result_) {
@@ -64,13 +85,6 @@ class DuckDBStream final : public ResultStream {
     }
   }
 
-  void cancel(bool timed_out) override {
-    if (timed_out) timed_out_ = true;
-    cancelled_ = true;
-    (*lease_)->Interrupt();
-  }
-
- private:
   void set_schema(const duckdb::vector<std::string>& names, const duckdb::vector<duckdb::LogicalType>& types) {
     schema_.clear();
     for (size_t i = 0; i < names.size(); ++i) schema_.push_back(ColumnInfo{names[i], to_column_type(types[i])});
@@ -86,6 +100,7 @@ class DuckDBStream final : public ResultStream {
   std::unique_ptr<duckdb::PreparedStatement> prepared_;
   duckdb::vector<duckdb::Value> params_;
   duckdb::unique_ptr<duckdb::QueryResult> result_;
+  std::string sql_;
   ResultSchema schema_;
   std::atomic<bool> cancelled_{false};
   std::atomic<bool> timed_out_{false};
@@ -181,7 +196,13 @@ Result<std::unique_ptr<ResultStream>> DuckDBEngine::execute(const Statement& sta
   auto lease = std::make_unique<Lease>(this, std::move(conn));
   try {
     auto prepared = (*lease)->Prepare(statement.sql);
-    if (prepared->HasError()) return to_error(prepared->GetErrorObject());
+    if (prepared->HasError()) return with_char_position(to_error(prepared->GetErrorObject()), statement.sql);
+    for (const auto& [name, index] : prepared->named_param_map) {
+      if (name.empty() || !std::all_of(name.begin(), name.end(), [](unsigned char c) { return std::isdigit(c); })) {
+        return Error(ErrorCode::kInvalidParameter,
+                     fmt::format("named parameter ${} is not supported; use ? or $1, $2, ... with \"params\"", name));
+      }
+    }
     if (prepared->named_param_map.size() != statement.params.size()) {
       return Error(ErrorCode::kInvalidParameter,
                    fmt::format("the statement has {} parameter placeholder(s) but {} value(s) were given",
@@ -190,9 +211,9 @@ Result<std::unique_ptr<ResultStream>> DuckDBEngine::execute(const Statement& sta
     duckdb::vector<duckdb::Value> values;
     for (const auto& p : statement.params) values.push_back(to_value(p));
     return std::unique_ptr<ResultStream>(
-        std::make_unique<DuckDBStream>(std::move(lease), std::move(prepared), std::move(values)));
+        std::make_unique<DuckDBStream>(std::move(lease), std::move(prepared), std::move(values), statement.sql));
   } catch (const std::exception& e) {
-    return to_error(duckdb::ErrorData(e));
+    return with_char_position(to_error(duckdb::ErrorData(e)), statement.sql);
   }
 }
 

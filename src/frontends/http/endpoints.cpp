@@ -31,12 +31,18 @@ Result<Statement> parse_query_request(const Request& req, Session& session) {
   if (auto bad = find_invalid_utf8(body)) {
     return Error(ErrorCode::kInvalidUtf8, fmt::format("the request body is not valid UTF-8 (byte {})", *bad));
   }
+  // JSON never holds a raw NUL, and the parser would stop reading at one: refuse it outright.
+  if (auto nul = body.find('\0'); nul != std::string::npos) {
+    return Error(ErrorCode::kInvalidJson, fmt::format("the request body holds a NUL byte (byte {})", nul));
+  }
   json doc;
   try {
     doc = json::parse(body);
   } catch (const json::parse_error& e) {
     return Error(ErrorCode::kInvalidJson,
                  fmt::format("the request body is not valid JSON (byte {}); send {{\"sql\": \"...\"}}", e.byte));
+  } catch (const json::exception& e) {  // e.g. a number too large for a double
+    return Error(ErrorCode::kInvalidJson, fmt::format("the request body is not usable JSON: {}", e.what()));
   }
   if (!doc.is_object()) return Error(ErrorCode::kInvalidRequest, "the request body must be a JSON object {\"sql\": \"...\"}");
   for (const auto& [key, value] : doc.items()) {
@@ -104,16 +110,17 @@ void Endpoints::handle(Exchange& exchange) {
       {"/health", beast_http::verb::get, &Endpoints::health},
       {"/ready", beast_http::verb::get, &Endpoints::ready},
   };
-  bool path_known = false;
+  std::string allowed;
   for (const auto& route : kRoutes) {
     if (route.path != path) continue;
-    path_known = true;
     if (route.method == method || (method == beast_http::verb::head && route.method == beast_http::verb::get)) {
       (this->*route.handler)(exchange);
       return;
     }
+    allowed = route.method == beast_http::verb::get ? "GET, HEAD" : std::string(beast_http::to_string(route.method));
   }
-  if (path_known) {
+  if (!allowed.empty()) {
+    exchange.add_header("Allow", allowed);
     respond_error(exchange, Error(ErrorCode::kMethodNotAllowed,
                                   fmt::format("{} does not accept {}", path, std::string_view(req.method_string()))));
   } else {

@@ -22,6 +22,9 @@ class Exchange {
   virtual const Request& request() const = 0;
   virtual const std::string& peer() const = 0;
 
+  // An extra header for the next response (e.g. Allow on 405).
+  virtual void add_header(std::string name, std::string value) = 0;
+
   // A whole response. Returns false when the client is gone.
   virtual bool respond(unsigned status, std::string_view content_type, std::string body) = 0;
 

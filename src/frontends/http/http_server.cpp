@@ -5,7 +5,9 @@
 #include <optional>
 #include <thread>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -45,6 +47,8 @@ struct ServerCore {
   HttpOptions options;
   HttpServer::Handler handler;
   net::io_context ioc;
+  // Keeps the I/O threads running while workers still write responses (during stop()).
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
   tcp::acceptor acceptor{ioc};
   net::thread_pool workers;
   std::vector<std::thread> io_threads;
@@ -75,7 +79,17 @@ class Session : public std::enable_shared_from_this<Session>, public Exchange {
   const Request& request() const override { return parser_->get(); }
   const std::string& peer() const override { return peer_; }
 
+  void add_header(std::string name, std::string value) override {
+    extra_headers_.emplace_back(std::move(name), std::move(value));
+  }
+
   bool respond(unsigned status, std::string_view content_type, std::string body) override {
+    if (parser_->get().method() == bhttp::verb::head) {  // the headers a GET would get, no body
+      bhttp::response<bhttp::empty_body> res;
+      fill_response(res, status, content_type);
+      res.content_length(body.size());
+      return ok_ = ok_ && !wait([&](auto done) { bhttp::async_write(stream_, res, done); });
+    }
     bhttp::response<bhttp::string_body> res;
     fill_response(res, status, content_type);
     res.body() = std::move(body);
@@ -86,19 +100,32 @@ class Session : public std::enable_shared_from_this<Session>, public Exchange {
   bool begin_stream(unsigned status, std::string_view content_type) override {
     stream_header_.emplace();
     fill_response(*stream_header_, status, content_type);
-    stream_header_->chunked(true);
+    // HTTP/1.0 has no chunked encoding: the body then ends when the connection closes.
+    chunked_ = parser_->get().version() >= 11;
+    if (chunked_) {
+      stream_header_->chunked(true);
+    } else {
+      stream_header_->keep_alive(false);
+      close_after_response_ = true;
+    }
     serializer_.emplace(*stream_header_);
     return ok_ = ok_ && !wait([&](auto done) { bhttp::async_write_header(stream_, *serializer_, done); });
   }
 
   bool write(std::string_view data) override {
     if (data.empty()) return ok_;
+    const net::const_buffer buffer(data.data(), data.size());
     return ok_ = ok_ && !wait([&](auto done) {
-      net::async_write(stream_, bhttp::make_chunk(net::const_buffer(data.data(), data.size())), done);
+      if (chunked_) {
+        net::async_write(stream_, bhttp::make_chunk(buffer), done);
+      } else {
+        net::async_write(stream_, buffer, done);
+      }
     });
   }
 
   bool end_stream() override {
+    if (!chunked_) return ok_;
     return ok_ = ok_ && !wait([&](auto done) { net::async_write(stream_, bhttp::make_chunk_last(), done); });
   }
 
@@ -109,6 +136,8 @@ class Session : public std::enable_shared_from_this<Session>, public Exchange {
     res.result(status);
     res.set(bhttp::field::server, kServerName);
     res.set(bhttp::field::content_type, content_type);
+    for (const auto& [name, value] : extra_headers_) res.set(name, value);
+    extra_headers_.clear();
     res.keep_alive(parser_->get().keep_alive());
   }
 
@@ -127,7 +156,8 @@ class Session : public std::enable_shared_from_this<Session>, public Exchange {
     parser_.emplace();
     parser_->header_limit(kHeaderLimit);
     parser_->body_limit(server_.options.max_body_bytes);
-    stream_.expires_after(server_.options.read_timeout);
+    stream_.expires_never();
+    arm_read_timer();
     bhttp::async_read_header(stream_, buffer_, *parser_,
                              [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
   }
@@ -161,26 +191,50 @@ class Session : public std::enable_shared_from_this<Session>, public Exchange {
                       [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_body(ec); });
   }
 
+  // The read deadline is our own timer rather than the stream's, because the stream's closes the
+  // socket on expiry and a half-received request deserves a 408 answer first.
+  void arm_read_timer() {
+    read_timed_out_ = false;
+    reading_ = true;
+    read_timer_.expires_after(server_.options.read_timeout);
+    read_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      // Cancelled, or fired just as the request completed (handlers share the strand).
+      if (ec || !self->reading_) return;
+      self->read_timed_out_ = true;
+      beast::error_code ignored;
+      self->stream_.socket().cancel(ignored);
+    });
+  }
+
   void on_body(beast::error_code ec) {
     if (ec) return on_read_error(ec);
-    stream_.expires_never();
+    reading_ = false;
+    read_timer_.cancel();
     net::post(server_.workers, [self = shared_from_this()] { self->run_handler(); });
   }
 
   void on_read_error(beast::error_code ec) {
+    reading_ = false;
+    read_timer_.cancel();
+    if (read_timed_out_) {
+      // Idle keep-alive connections just close; a half-sent request gets 408.
+      if (!parser_->got_some() && buffer_.size() == 0) return close();
+      return reject(Error(ErrorCode::kRequestTimeout,
+                          fmt::format("the request was not received within {} ms (server.http.read_timeout_ms)",
+                                      server_.options.read_timeout.count())),
+                    false);
+    }
     if (ec == bhttp::error::end_of_stream || ec == net::error::connection_reset || ec == net::error::eof) {
       return close();
     }
-    if (ec == beast::error::timeout) {
-      // Idle keep-alive connections just close; a half-sent request gets 408.
-      if (!parser_->is_header_done() && buffer_.size() == 0) return close();
-      return reject(Error(ErrorCode::kRequestTimeout, "the request was not received in time"), false);
+    if (ec == bhttp::error::partial_message) {  // the client stopped sending mid-request
+      return reject(Error(ErrorCode::kInvalidRequest, "the request ended before it was complete"), false);
     }
     if (ec == bhttp::error::body_limit) {
       return reject(Error(ErrorCode::kBodyTooLarge, too_large_message()), /*drain=*/true);
     }
     if (ec == bhttp::error::header_limit) {
-      return reject(Error(ErrorCode::kInvalidRequest, "the request headers exceed 16 KiB"), false);
+      return reject(Error(ErrorCode::kHeadersTooLarge, "the request headers exceed 16 KiB"), false);
     }
     reject(Error(ErrorCode::kInvalidRequest, fmt::format("malformed HTTP request: {}", ec.message())), false);
   }
@@ -222,6 +276,8 @@ class Session : public std::enable_shared_from_this<Session>, public Exchange {
   }
 
   void close() {
+    reading_ = false;
+    read_timer_.cancel();
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.socket().close(ignored);
@@ -238,9 +294,11 @@ class Session : public std::enable_shared_from_this<Session>, public Exchange {
       respond_error(*this, Error(ErrorCode::kInternal, "internal error; see the server log"));
       ok_ = false;
     }
-    const bool keep_alive = ok_ && parser_->get().keep_alive() && !server_.stopping;
+    const bool keep_alive = ok_ && parser_->get().keep_alive() && !close_after_response_ && !server_.stopping;
     serializer_.reset();
     stream_header_.reset();
+    extra_headers_.clear();
+    close_after_response_ = false;
     if (!keep_alive) {
       net::post(stream_.get_executor(), [self = shared_from_this()] { self->close(); });
       return;
@@ -255,6 +313,12 @@ class Session : public std::enable_shared_from_this<Session>, public Exchange {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::optional<bhttp::response<bhttp::empty_body>> stream_header_;
   std::optional<bhttp::response_serializer<bhttp::empty_body>> serializer_;
+  std::vector<std::pair<std::string, std::string>> extra_headers_;
+  net::steady_timer read_timer_{stream_.get_executor()};
+  bool reading_ = false;  // a request is being read (the read timer applies)
+  bool read_timed_out_ = false;
+  bool chunked_ = true;
+  bool close_after_response_ = false;
   std::array<char, kDrainChunk> drain_buffer_{};
   std::chrono::steady_clock::time_point drain_deadline_;
   bool ok_ = true;
@@ -303,6 +367,7 @@ Result<int> HttpServer::start() {
     return Error(ErrorCode::kConfigError, fmt::format("cannot listen on {}:{}: {} (is another server using the port?)",
                                                       s.options.host, s.options.port, ec.message()));
   }
+  s.work.emplace(s.ioc.get_executor());
   s.accept();
   for (int i = 0; i < s.options.io_threads; ++i) s.io_threads.emplace_back([&s] { s.ioc.run(); });
   s.started = true;
@@ -318,7 +383,8 @@ void HttpServer::stop() {
     beast::error_code ignored;
     s.acceptor.close(ignored);
   });
-  s.workers.join();  // running requests finish
+  s.workers.join();  // running requests finish; the work guard keeps their writes flowing
+  s.work.reset();
   s.ioc.stop();
   for (auto& t : s.io_threads) t.join();
   s.io_threads.clear();
