@@ -35,7 +35,7 @@ if [ "${LAKEROUTER_SKIP_ASAN:-0}" != 1 ]; then
   fi
   cmake --build build-asan -j "$(nproc)" --target lakerouter_tests lakerouter
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-     ctest -j "$(nproc)" --output-on-failure)
+     LSAN_OPTIONS="suppressions=$ROOT/tests/unit/lsan.supp" ctest -j "$(nproc)" --output-on-failure)
 fi
 
 if [ "${LAKEROUTER_SKIP_TIDY:-0}" != 1 ]; then

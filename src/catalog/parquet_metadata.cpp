@@ -1,7 +1,6 @@
 // Parquet reading for the catalog, done by DuckDB's Parquet reader on a private in-memory
 // database: footers for row counts, and Delta checkpoint files (which are small metadata).
 #include <filesystem>
-#include <mutex>
 
 #include <fmt/format.h>
 
@@ -13,18 +12,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// One metadata database per process, created on first use. DuckDB connections are not
-// thread-safe, so reads are serialized; they are rare (catalog load and refresh).
+// A short-lived in-memory database for one metadata read. Reads are rare (catalog load and
+// refresh) and opening one costs a few milliseconds; a process-wide static instance instead
+// would be destroyed at exit after DuckDB's own thread-local state, which is undefined behaviour.
 struct MetadataDb {
   duckdb::DuckDB db{nullptr};
   duckdb::Connection conn{db};
-  std::mutex mu;
 };
-
-MetadataDb& metadata_db() {
-  static MetadataDb instance;
-  return instance;
-}
 
 std::string sql_string_list(const std::vector<std::string>& items) {
   std::string out = "[";
@@ -55,8 +49,7 @@ std::vector<std::string> list_parquet_files(const std::string& dir) {
 
 Result<int64_t> parquet_footer_row_count(const std::vector<std::string>& files) {
   if (files.empty()) return int64_t{0};
-  auto& m = metadata_db();
-  std::lock_guard lock(m.mu);
+  MetadataDb m;
   auto result = m.conn.Query(
       fmt::format("SELECT coalesce(sum(num_rows), 0)::BIGINT FROM parquet_file_metadata({})", sql_string_list(files)));
   if (result->HasError()) {
@@ -66,8 +59,7 @@ Result<int64_t> parquet_footer_row_count(const std::vector<std::string>& files) 
 }
 
 Result<std::vector<DeltaFileAction>> read_delta_checkpoint(const std::vector<std::string>& parts) {
-  auto& m = metadata_db();
-  std::lock_guard lock(m.mu);
+  MetadataDb m;
   auto result = m.conn.Query(fmt::format(
       "SELECT add.path, add.size, TRY_CAST(json_extract(add.stats, '$.numRecords') AS BIGINT), true "
       "FROM read_parquet({0}, union_by_name=true) WHERE add IS NOT NULL AND add.path IS NOT NULL "

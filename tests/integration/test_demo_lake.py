@@ -19,6 +19,8 @@ import pytest
 
 duckdb = pytest.importorskip("duckdb")
 
+from conftest import duckdb_connect, extension_dir  # noqa: E402  (after the importorskip)
+
 ROOT = Path(__file__).resolve().parents[2]
 GEN = ROOT / "scripts" / "gen_demo_lake.py"
 SF = 0.01
@@ -36,23 +38,6 @@ EXPECTED_TABLES = {
     "tpch_iceberg.orders": ("iceberg", "tpch_iceberg/orders", "orders"),
     "tpch_iceberg.nation": ("iceberg", "tpch_iceberg/nation", "nation"),
 }
-
-
-def extension_dir() -> str:
-    return os.environ.get("DUCKDB_EXTENSIONS") or os.path.join(
-        os.environ.get("LAKEROUTER_CACHE") or os.path.expanduser("~/.cache/lakerouter"),
-        f"duckdb-{duckdb.__version__}", "extensions")
-
-
-def connect(*extensions: str):
-    con = duckdb.connect(config={
-        "extension_directory": extension_dir(),
-        "autoinstall_known_extensions": False,
-        "autoload_known_extensions": True,
-    })
-    for ext in extensions:
-        con.execute(f"LOAD {ext}")
-    return con
 
 
 def run_gen(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -88,7 +73,7 @@ def marker(lake) -> dict:
 
 @pytest.fixture(scope="session")
 def con():
-    c = connect("tpch", "delta", "iceberg")
+    c = duckdb_connect("tpch", "delta", "iceberg")
     c.execute(f"CALL dbgen(sf={SF})")  # reference data, in memory
     yield c
     c.close()

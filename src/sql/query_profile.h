@@ -1,0 +1,67 @@
+// QueryProfile: what a statement is and what it touches, as the router needs to know it.
+// Produced by sql::analyze() (sql/analyzer.h) from DuckDB's parse tree; a plain value type.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sql/parser.h"
+
+namespace lakerouter::sql {
+
+enum class JoinType : uint8_t { kInner, kLeft, kRight, kFull, kCross, kSemi, kAnti, kAsOf, kPositional, kOther };
+std::string_view join_type_name(JoinType type);
+
+enum class PredicateOp : uint8_t { kEq, kNe, kLt, kLe, kGt, kGe, kIn, kBetween, kLike, kIsNull, kIsNotNull };
+std::string_view predicate_op_name(PredicateOp op);
+
+// A filter on one column of one table: `column op literal(s)`, from WHERE or ON conjuncts that
+// compare a column with constants (parameters count as constants of unknown value).
+struct Predicate {
+  std::string column;              // lower-case, unqualified
+  PredicateOp op = PredicateOp::kEq;
+  std::vector<std::string> values;  // literal values as text; empty for parameters and IS [NOT] NULL
+};
+
+// A base table the statement reads or writes, after resolving CTE names and aliases.
+struct TableAccess {
+  std::string name;        // as written, lower-case, e.g. "tpch.lineitem" or "lineitem"
+  bool read = false;
+  bool written = false;
+  std::vector<Predicate> predicates;
+};
+
+struct QueryProfile {
+  StatementKind kind = StatementKind::kOther;
+  std::vector<TableAccess> tables;        // base tables, each once, in order of first mention
+  std::vector<std::string> ctes;          // CTE names defined
+  int join_count = 0;
+  std::vector<JoinType> join_types;
+  int aggregate_count = 0;                // aggregate function calls
+  bool has_group_by = false;
+  bool has_distinct = false;
+  int window_count = 0;                   // window function calls
+  int set_operation_count = 0;            // UNION / INTERSECT / EXCEPT
+  int subquery_count = 0;                 // subqueries in FROM and in expressions
+  int max_subquery_depth = 0;             // 0: no nesting
+  bool has_order_by = false;
+  std::optional<int64_t> limit;           // constant LIMIT, when present
+  std::optional<int64_t> offset;
+  std::vector<std::string> functions;     // scalar/aggregate/window functions, lower-case, sorted, unique
+  std::vector<std::string> table_functions;  // e.g. read_parquet, range
+  int literal_count = 0;
+  int parameter_count = 0;
+  std::optional<std::string> engine_hint;  // from a /*+ engine(name) */ comment
+  double complexity = 0;      // see complexity_score() in analyzer.cpp and docs/routing.md
+  // Whether it is a point lookup depends on the tables' key columns: see routing/, which
+  // decides it from `tables[].predicates` and the catalog.
+
+  bool has_join() const { return join_count > 0; }
+  bool has_aggregate() const { return aggregate_count > 0 || has_group_by; }
+  bool has_window() const { return window_count > 0; }
+  bool is_read_only() const;
+};
+
+}  // namespace lakerouter::sql
