@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "catalog/catalog.h"
+#include "routing/router.h"
 #include "server/config.h"
 #include "server/server.h"
 
@@ -72,7 +73,12 @@ int run(int argc, char** argv) {
     if (!config.ok()) return report(config.error());
     auto catalog = Catalog::load(config->catalog);
     if (!catalog.ok()) return report(catalog.error());
-    std::cout << check_path << ": ok (" << catalog->tables().size() << " tables)\n";
+    // load_config() ran these cross-checks already; building the Router here keeps check-config
+    // honest should that ever change.
+    auto router = routing::Router::create(config->routing, config->engine_profiles);
+    if (!router.ok()) return report(router.error());
+    std::cout << check_path << ": ok (" << catalog->tables().size() << " tables, " << router->engines().size()
+              << " engines, " << router->policy().rules.size() << " routing rules)\n";
     return 0;
   }
 

@@ -1,19 +1,22 @@
 #include "server/config.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
-#include <filesystem>
-#include <initializer_list>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <yaml-cpp/yaml.h>
+
+#include "core/yaml_reader.h"
+#include "routing/policy_config.h"
+#include "routing/router.h"
 
 #ifndef LAKEROUTER_DEFAULT_EXTENSION_DIR
 #define LAKEROUTER_DEFAULT_EXTENSION_DIR ""
 #endif
 
 namespace lakerouter {
-namespace fs = std::filesystem;
-
 namespace {
 
 std::string env_or(const char* name, const std::string& fallback) {
@@ -29,103 +32,12 @@ std::string default_extension_dir() {
   return env_or("DUCKDB_EXTENSIONS", LAKEROUTER_DEFAULT_EXTENSION_DIR);
 }
 
-size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1])});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
-// Reads typed values from YAML nodes, turning every problem into "<file>:<line>: <what> (<fix>)".
-class Reader {
- public:
-  explicit Reader(std::string file) : file_(std::move(file)) {}
-
-  Error error(const YAML::Node& node, const std::string& what) const {
-    const int line = node.Mark().line >= 0 ? node.Mark().line + 1 : 0;
-    return Error(ErrorCode::kConfigError, fmt::format("{}:{}: {}", file_, line, what));
-  }
-
-  // Every key of `map` must be one of `allowed`.
-  Status check_keys(const YAML::Node& map, const std::string& where, std::initializer_list<std::string_view> allowed) const {
-    if (!map.IsMap()) return error(map, fmt::format("'{}' must be a mapping of keys to values", where));
-    for (const auto& kv : map) {
-      const auto key = kv.first.as<std::string>();
-      bool known = false;
-      std::string_view best;
-      size_t best_distance = 3;  // suggest only close names
-      for (auto a : allowed) {
-        if (a == key) known = true;
-        if (size_t d = edit_distance(a, key); d < best_distance) {
-          best_distance = d;
-          best = a;
-        }
-      }
-      if (known) continue;
-      std::string hint = best.empty() ? fmt::format("allowed keys: {}", fmt::join(allowed, ", "))
-                                      : fmt::format("did you mean '{}'?", best);
-      return error(kv.first, fmt::format("unknown key '{}' in '{}' ({})", key, where, hint));
-    }
-    return Status::Ok();
-  }
-
-  template <typename T>
-  Status get(const YAML::Node& map, const char* key, const std::string& where, T& out) const {
-    const YAML::Node node = map[key];
-    if (!node) return Status::Ok();
-    try {
-      out = node.as<T>();
-    } catch (const YAML::Exception&) {
-      return error(node, fmt::format("'{}.{}' must be {}, not '{}'", where, key, type_name<T>(), node.Scalar()));
-    }
-    return Status::Ok();
-  }
-
-  Status get_ms(const YAML::Node& map, const char* key, const std::string& where, std::chrono::milliseconds& out) const {
-    int64_t ms = out.count();
-    if (Status s = get(map, key, where, ms); !s.ok()) return s;
-    if (ms <= 0) return error(map[key], fmt::format("'{}.{}' must be a positive number of milliseconds", where, key));
-    out = std::chrono::milliseconds(ms);
-    return Status::Ok();
-  }
-
-  Status get_path(const YAML::Node& map, const char* key, const std::string& where, std::string& out) const {
-    if (Status s = get(map, key, where, out); !s.ok()) return s;
-    if (map[key] && !out.empty()) out = resolve(out);
-    return Status::Ok();
-  }
-
-  std::string resolve(const std::string& path) const {
-    if (path.starts_with("~/")) return env_or("HOME", "") + path.substr(1);
-    if (fs::path(path).is_absolute()) return path;
-    return (fs::path(file_).parent_path() / path).lexically_normal().string();
-  }
-
- private:
-  template <typename T>
-  static const char* type_name() {
-    if constexpr (std::is_same_v<T, std::string>) return "a string";
-    if constexpr (std::is_integral_v<T>) return "a whole number";
-    return "a value of another type";
-  }
-
-  std::string file_;
-};
-
 #define LR_TRY(expr)                \
   do {                              \
     if (Status _s = (expr); !_s.ok()) return _s.error(); \
   } while (0)
 
-Status read_server(const Reader& r, const YAML::Node& node, Config& c) {
+Status read_server(const YamlReader& r, const YAML::Node& node, Config& c) {
   LR_TRY(r.check_keys(node, "server", {"log_level", "query_timeout_ms", "max_query_timeout_ms", "http"}));
   LR_TRY(r.get(node, "log_level", "server", c.log_level));
   static constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
@@ -156,7 +68,7 @@ Status read_server(const Reader& r, const YAML::Node& node, Config& c) {
   return Status::Ok();
 }
 
-Status read_catalog(const Reader& r, const YAML::Node& node, Config& c) {
+Status read_catalog(const YamlReader& r, const YAML::Node& node, Config& c) {
   LR_TRY(r.check_keys(node, "catalog", {"lake_dir", "tables"}));
   LR_TRY(r.get_path(node, "lake_dir", "catalog", c.catalog.lake_dir));
   if (const YAML::Node tables = node["tables"]) {
@@ -182,22 +94,63 @@ Status read_catalog(const Reader& r, const YAML::Node& node, Config& c) {
   return Status::Ok();
 }
 
-Status read_engines(const Reader& r, const YAML::Node& node, Config& c) {
-  LR_TRY(r.check_keys(node, "engines", {"duckdb"}));
-  if (const YAML::Node d = node["duckdb"]) {
-    LR_TRY(r.check_keys(d, "engines.duckdb",
-                        {"threads", "memory_limit", "pool_size", "pool_wait_ms", "extension_directory", "extensions"}));
-    LR_TRY(r.get(d, "threads", "engines.duckdb", c.duckdb.threads));
-    LR_TRY(r.get(d, "memory_limit", "engines.duckdb", c.duckdb.memory_limit));
-    LR_TRY(r.get(d, "pool_size", "engines.duckdb", c.duckdb.pool_size));
-    if (c.duckdb.pool_size < 1) return r.error(d["pool_size"], "'engines.duckdb.pool_size' must be at least 1");
-    LR_TRY(r.get_ms(d, "pool_wait_ms", "engines.duckdb", c.duckdb.pool_wait));
-    LR_TRY(r.get_path(d, "extension_directory", "engines.duckdb", c.duckdb.extension_directory));
-    if (const YAML::Node ext = d["extensions"]) {
-      if (!ext.IsSequence()) return r.error(ext, "'engines.duckdb.extensions' must be a list of extension names");
-      c.duckdb.load_extensions.clear();
-      for (const auto& e : ext) c.duckdb.load_extensions.push_back(e.as<std::string>());
+// Engine names are what rules and /*+ engine(name) */ hints refer to.
+bool valid_engine_name(const std::string& name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char c) {
+    return std::islower(c) || std::isdigit(c) || c == '_' || c == '-';
+  });
+}
+
+// `engines.duckdb` holds the embedded DuckDB's options; any other entry declares an engine for
+// routing by its `type`. Every engine may carry `capabilities` and `pricing` (routing/).
+Status read_engines(const YamlReader& r, const YAML::Node& node, Config& c) {
+  if (!node.IsMap()) return r.error(node, "'engines' must be a mapping of engine names to their settings");
+  for (const auto& kv : node) {
+    const auto name = kv.first.as<std::string>();
+    const YAML::Node e = kv.second;
+    const std::string where = "engines." + name;
+    if (name == "duckdb") {
+      LR_TRY(r.check_keys(e, where,
+                          {"threads", "memory_limit", "pool_size", "pool_wait_ms", "extension_directory", "extensions",
+                           "type", "capabilities", "pricing"}));
+      if (e["type"] && YamlReader::describe(e["type"]) != "duckdb") {
+        return r.error(e["type"], "'engines.duckdb' is the embedded DuckDB: its 'type' can only be duckdb "
+                                  "(declare other engines under their own names)");
+      }
+      LR_TRY(r.get(e, "threads", where, c.duckdb.threads));
+      LR_TRY(r.get(e, "memory_limit", where, c.duckdb.memory_limit));
+      LR_TRY(r.get(e, "pool_size", where, c.duckdb.pool_size));
+      if (c.duckdb.pool_size < 1) return r.error(e["pool_size"], "'engines.duckdb.pool_size' must be at least 1");
+      LR_TRY(r.get_ms(e, "pool_wait_ms", where, c.duckdb.pool_wait));
+      LR_TRY(r.get_path(e, "extension_directory", where, c.duckdb.extension_directory));
+      if (const YAML::Node ext = e["extensions"]) {
+        if (!ext.IsSequence()) return r.error(ext, "'engines.duckdb.extensions' must be a list of extension names");
+        c.duckdb.load_extensions.clear();
+        for (const auto& x : ext) c.duckdb.load_extensions.push_back(x.as<std::string>());
+      }
+      // default_config() put the embedded engine's profile first.
+      c.engine_profiles.front().line = YamlReader::line_of(kv.first);
+      LR_TRY(routing::read_engine_profile(r, e, where, c.engine_profiles.front()));
+      continue;
     }
+    if (!e.IsMap() || !e["type"]) {
+      return r.error(kv.first, fmt::format("unknown key '{}' in 'engines' (allowed keys: duckdb); to declare an engine "
+                                           "named '{}', give it a 'type': duckdb, postgres, trino or databricks",
+                                           name, name));
+    }
+    LR_TRY(r.check_keys(e, where, {"type", "capabilities", "pricing"}));
+    if (!valid_engine_name(name)) {
+      return r.error(kv.first, fmt::format("engine name '{}' may only hold lower-case letters, digits, _ and -", name));
+    }
+    const auto type = routing::parse_engine_type(YamlReader::describe(e["type"]));
+    if (!type) {
+      return r.error(e["type"], fmt::format("'{}.type' must be duckdb, postgres, trino or databricks, not '{}'", where,
+                                            YamlReader::describe(e["type"])));
+    }
+    routing::EngineProfile profile = routing::default_engine_profile(name, *type);
+    profile.line = YamlReader::line_of(kv.first);
+    LR_TRY(routing::read_engine_profile(r, e, where, profile));
+    c.engine_profiles.push_back(std::move(profile));
   }
   return Status::Ok();
 }
@@ -210,6 +163,7 @@ Config default_config(const std::string& lake_dir) {
   Config c;
   c.catalog.lake_dir = lake_dir;
   c.duckdb.extension_directory = default_extension_dir();
+  c.engine_profiles.push_back(routing::default_engine_profile("duckdb", routing::EngineType::kDuckDB));
   return c;
 }
 
@@ -226,11 +180,16 @@ Result<Config> load_config(const std::string& path) {
   Config c = default_config("");
   c.source = path;
   if (root.IsNull()) return c;  // an empty file means all defaults
-  Reader r(path);
-  LR_TRY(r.check_keys(root, "<top level>", {"server", "catalog", "engines"}));
+  const YamlReader r(path);
+  c.routing.source = path;
+  LR_TRY(r.check_keys(root, "<top level>", {"server", "catalog", "engines", "routing"}));
   if (root["server"]) LR_TRY(read_server(r, root["server"], c));
   if (root["catalog"]) LR_TRY(read_catalog(r, root["catalog"], c));
   if (root["engines"]) LR_TRY(read_engines(r, root["engines"], c));
+  if (root["routing"]) LR_TRY(routing::read_routing_policy(r, root["routing"], c.routing));
+  // Cross-checks (unknown engines in rules, rules that can never match) at load, so that both
+  // `serve` and `check-config` refuse such a file.
+  if (auto router = routing::Router::create(c.routing, c.engine_profiles); !router.ok()) return router.error();
   return c;
 }
 

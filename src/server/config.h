@@ -5,10 +5,13 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "catalog/catalog.h"
 #include "core/status.h"
 #include "engines/duckdb/duckdb_engine.h"
+#include "routing/engine_profile.h"
+#include "routing/rules.h"
 #include "server/pipeline.h"
 
 namespace lakerouter {
@@ -29,6 +32,10 @@ struct Config {
   PipelineOptions pipeline;
   CatalogOptions catalog;
   DuckDBEngineOptions duckdb;
+  // Every engine routing knows, the embedded DuckDB ("duckdb") first, then those declared under
+  // `engines:` in file order (engines not connected yet may be declared for routing).
+  std::vector<routing::EngineProfile> engine_profiles;
+  routing::RoutingPolicy routing;
 };
 
 // The embedded default: DuckDB over the demo lake in `lake_dir`.

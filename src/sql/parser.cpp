@@ -3,8 +3,7 @@
 #include <charconv>
 
 #include "core/utf8.h"
-#include "duckdb.hpp"
-#include "duckdb/parser/parser.hpp"
+#include "sql/duckdb_parse.h"
 
 namespace lakerouter::sql {
 
@@ -31,9 +30,9 @@ std::string_view statement_kind_name(StatementKind kind) {
   return "OTHER";
 }
 
-namespace {
+namespace internal {
 
-StatementKind to_kind(duckdb::StatementType type) {
+StatementKind to_statement_kind(duckdb::StatementType type) {
   using duckdb::StatementType;
   switch (type) {
     case StatementType::SELECT_STATEMENT: return StatementKind::kSelect;
@@ -62,15 +61,13 @@ StatementKind to_kind(duckdb::StatementType type) {
   }
 }
 
-}  // namespace
 
-Result<ParsedSql> parse(std::string_view sql) {
+Status run_parser(std::string_view sql, duckdb::Parser& parser) {
   // The grammar stops at a NUL character: refuse it rather than silently drop what follows.
   if (auto nul = sql.find('\0'); nul != std::string_view::npos) {
     return Error(ErrorCode::kSyntaxError, "the statement holds a NUL character",
                  static_cast<uint32_t>(utf8_char_offset(sql, nul)));
   }
-  duckdb::Parser parser;
   try {
     parser.ParseQuery(std::string(sql));
   } catch (const std::exception& e) {
@@ -83,8 +80,16 @@ Result<ParsedSql> parse(std::string_view sql) {
     return Error(ErrorCode::kSyntaxError, error.RawMessage(), position);
   }
   if (parser.statements.empty()) return Error(ErrorCode::kEmptySql, "the SQL text holds no statement");
+  return Status::Ok();
+}
+
+}  // namespace internal
+
+Result<ParsedSql> parse(std::string_view sql) {
+  duckdb::Parser parser;
+  if (Status s = internal::run_parser(sql, parser); !s.ok()) return s.error();
   ParsedSql parsed;
-  for (const auto& stmt : parser.statements) parsed.statements.push_back(to_kind(stmt->type));
+  for (const auto& stmt : parser.statements) parsed.statements.push_back(internal::to_statement_kind(stmt->type));
   return parsed;
 }
 

@@ -54,6 +54,7 @@ struct QueryProfile {
   int literal_count = 0;
   int parameter_count = 0;
   std::optional<std::string> engine_hint;  // from a /*+ engine(name) */ comment
+  std::string fingerprint;                 // see sql::fingerprint()
   double complexity = 0;      // see complexity_score() in analyzer.cpp and docs/routing.md
   // Whether it is a point lookup depends on the tables' key columns: see routing/, which
   // decides it from `tables[].predicates` and the catalog.

@@ -1,0 +1,24 @@
+// SQL analysis: one statement's text -> QueryProfile, by walking DuckDB's parse tree.
+// Thread-safety: free functions, safe to call concurrently.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+#include "sql/query_profile.h"
+
+namespace lakerouter::sql {
+
+// Analyzes exactly one statement (kMultipleStatements otherwise; syntax errors with positions).
+Result<QueryProfile> analyze(std::string_view sql);
+
+// A digest of the statement's structure with its literals masked: the same query with other
+// constants, spacing, letter case or comments gets the same fingerprint (16 hex digits). It
+// hashes DuckDB's parse tree, so it is stable for one DuckDB version. "" if it does not parse.
+std::string fingerprint(std::string_view sql);
+
+// Whether `name` (lower-case) is an aggregate function in DuckDB's function catalog.
+bool is_aggregate_function(std::string_view name);
+
+}  // namespace lakerouter::sql

@@ -1,0 +1,20 @@
+// Shared by parser.cpp and analyzer.cpp: running DuckDB's parser and translating what it says.
+// Internal to sql/.
+#pragma once
+
+#include <string_view>
+
+#include "core/status.h"
+#include "duckdb.hpp"
+#include "duckdb/parser/parser.hpp"
+#include "sql/parser.h"
+
+namespace lakerouter::sql::internal {
+
+StatementKind to_statement_kind(duckdb::StatementType type);
+
+// Parses `sql` into `parser`; NUL characters and syntax errors become kSyntaxError with the
+// character position, and a text without statements kEmptySql.
+Status run_parser(std::string_view sql, duckdb::Parser& parser);
+
+}  // namespace lakerouter::sql::internal
