@@ -2,18 +2,22 @@
 //
 //   lakerouter serve [--config FILE] [--lake DIR] [--port N]   run the router
 //   lakerouter check-config FILE                               validate a configuration file
+//   lakerouter route [--config FILE] [--lake DIR] "<sql>"      explain a routing decision, run nothing
 //   lakerouter version
 #include <csignal>
 #include <cstdio>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "catalog/catalog.h"
 #include "routing/router.h"
+#include "routing/router.h"
 #include "server/config.h"
+#include "server/pipeline.h"
 #include "server/server.h"
 
 namespace {
@@ -60,6 +64,13 @@ int run(int argc, char** argv) {
   auto* check = app.add_subcommand("check-config", "validate a configuration file and its catalog, then exit");
   check->add_option("file", check_path, "configuration file")->required();
 
+  std::string route_sql, route_engine;
+  auto* route = app.add_subcommand("route", "print where a statement would run and why, without running it");
+  route->add_option("sql", route_sql, "one SQL statement")->required();
+  route->add_option("-c,--config", config_path, "configuration file (YAML)");
+  route->add_option("--lake", lake_dir, "lake directory (overrides catalog.lake_dir)");
+  route->add_option("--engine", route_engine, "pin an engine, as the X-Lakerouter-Engine header does");
+
   app.add_subcommand("version", "print the version");
   CLI11_PARSE(app, argc, argv);
 
@@ -80,6 +91,22 @@ int run(int argc, char** argv) {
     std::cout << check_path << ": ok (" << catalog->tables().size() << " tables, " << router->engines().size()
               << " engines, " << router->policy().rules.size() << " routing rules)\n";
     return 0;
+  }
+
+  if (app.got_subcommand(route)) {
+    auto config = resolve_config(config_path, lake_dir);
+    if (!config.ok()) return report(config.error());
+    auto catalog = Catalog::load(config->catalog);
+    if (!catalog.ok()) return report(catalog.error());
+    auto router = routing::Router::create(config->routing, config->engine_profiles);
+    if (!router.ok()) return report(router.error());
+    Pipeline pipeline({}, config->pipeline, *catalog, *router);  // routes only: no engine connected
+    Session session;
+    session.engine_request = route_engine;
+    auto routed = pipeline.route(Statement{route_sql}, session);
+    if (!routed.ok()) return report(routed.error());
+    std::cout << routed->decision.to_json().dump(2) << "\n";
+    return routed->decision.ok() ? 0 : 1;
   }
 
   block_termination_signals();

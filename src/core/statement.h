@@ -29,6 +29,7 @@ struct Session {
   std::vector<std::string> groups;
   std::vector<std::string> client_tags;
   std::map<std::string, std::string> settings;
+  std::string engine_request;  // an engine the request names (HTTP X-Lakerouter-Engine), a routing pin
   std::string frontend;        // "http", "pgwire", "trino"
   std::string source_address;  // peer address, for audit
   std::optional<std::chrono::milliseconds> timeout;  // per-request override of the engine default

@@ -30,6 +30,7 @@ std::string_view reason_code_name(ReasonCode code) {
     case ReasonCode::kCheapestWithinTarget: return "CHEAPEST_WITHIN_TARGET";
     case ReasonCode::kFastestNoneWithinTarget: return "FASTEST_NONE_WITHIN_TARGET";
     case ReasonCode::kNoCapableEngine: return "NO_CAPABLE_ENGINE";
+    case ReasonCode::kEngineNotConnected: return "ENGINE_NOT_CONNECTED";
   }
   return "UNKNOWN";
 }

@@ -42,6 +42,8 @@ enum class ReasonCode : uint8_t {
   kCheapestWithinTarget,
   kFastestNoneWithinTarget,
   kNoCapableEngine,
+  // Execution (added by the pipeline).
+  kEngineNotConnected,  // the chosen engine is declared for routing but not connected: ran elsewhere
 };
 
 std::string_view reason_code_name(ReasonCode code);  // "PINNED_BY_HINT", ...

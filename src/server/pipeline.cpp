@@ -1,5 +1,7 @@
 #include "server/pipeline.h"
 
+#include "sql/analyzer.h"
+
 #include <random>
 
 #include <fmt/chrono.h>
@@ -36,37 +38,69 @@ double RunningQuery::elapsed_ms() const {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
 }
 
-Pipeline::Pipeline(std::vector<std::shared_ptr<Engine>> engines, PipelineOptions options)
-    : engines_(std::move(engines)), options_(options) {
+Pipeline::Pipeline(std::vector<std::shared_ptr<Engine>> engines, PipelineOptions options, const Catalog& catalog,
+                   const routing::Router& router)
+    : engines_(std::move(engines)), options_(options), catalog_(catalog), router_(router) {
   std::random_device rd;
   id_prefix_ = fmt::format("{:%Y%m%d_%H%M%S}_{:05x}", fmt::gmtime(std::time(nullptr)), rd() & 0xfffff);
 }
 
 std::string Pipeline::next_query_id() { return fmt::format("{}_{:06}", id_prefix_, ++query_counter_); }
 
+std::shared_ptr<Engine> Pipeline::connected(std::string_view name) const {
+  for (const auto& engine : engines_) {
+    if (engine->name() == name) return engine;
+  }
+  return nullptr;
+}
+
+Result<RoutedStatement> Pipeline::route(const Statement& statement, const Session& session) const {
+  auto profile = sql::analyze(statement.sql);
+  if (!profile.ok()) return profile.error();
+  const auto tables = routing::resolve_tables(*profile, catalog_, router_.policy().tables);
+  const routing::RoutingInput input{
+      .profile = *profile, .session = session, .tables = tables, .header_engine = session.engine_request};
+  auto decision = router_.decide(input);
+  return RoutedStatement{std::move(*profile), std::move(decision)};
+}
+
 Result<RunningQuery> Pipeline::run(const Statement& statement, const Session& session) {
   RunningQuery query;
   query.started = std::chrono::steady_clock::now();
   query.query_id = next_query_id();
 
-  // 1. Analyze.
-  auto parsed = sql::parse(statement.sql);
-  if (!parsed.ok()) return parsed.error();
-  if (parsed->statements.size() > 1) {
-    return Error(ErrorCode::kMultipleStatements,
-                 fmt::format("the request holds {} statements; send one statement per request",
-                             parsed->statements.size()));
+  // 1-2. Analyze and route.
+  auto routed = route(statement, session);
+  if (!routed.ok()) return routed.error();
+  query.kind = routed->profile.kind;
+  query.decision = std::move(routed->decision);
+  if (!query.decision.ok()) {
+    std::string why = query.decision.reasons.empty() ? "" : ": " + query.decision.reasons.back().message;
+    return Error(ErrorCode::kNotSupported, "no configured engine can run this statement" + why);
   }
-  query.kind = parsed->statements.front();
 
-  // 2. Route. Until the routing policy lands, every statement runs on the default engine.
-  if (engines_.empty()) return Error(ErrorCode::kEngineUnavailable, "no engine is configured");
-  Engine& engine = *engines_.front();
-  query.engine = std::string(engine.name());
+  // Engines may be declared for routing before they are connected: then the first capable
+  // connected engine runs the statement, and the decision says so.
+  auto engine = connected(query.decision.engine);
+  if (!engine) {
+    for (const auto& candidate : query.decision.candidates) {
+      if (candidate.capable && (engine = connected(candidate.engine))) break;
+    }
+    if (!engine) {
+      return Error(ErrorCode::kEngineUnavailable,
+                   fmt::format("{} was chosen but is not connected, and no connected engine can run the statement",
+                               query.decision.engine));
+    }
+    query.decision.reasons.push_back(
+        {routing::ReasonCode::kEngineNotConnected,
+         fmt::format("{} is declared for routing but not connected yet; {} ran the statement instead",
+                     query.decision.engine, engine->name())});
+  }
+  query.engine = std::string(engine->name());
 
   // 3. Execute under a deadline.
   auto timeout = std::min(session.timeout.value_or(options_.default_timeout), options_.max_timeout);
-  auto stream = engine.execute(statement, session);
+  auto stream = engine->execute(statement, session);
   if (!stream.ok()) return stream.error();
   query.stream = std::make_unique<DeadlineStream>(std::move(*stream), watchdog_, query.started + timeout);
   return query;

@@ -1,5 +1,5 @@
 // Pipeline: the one place where a statement's steps meet, readable top to bottom in run():
-//   analyze (parse) -> route (pick an engine) -> execute (engine stream under a deadline).
+//   analyze (QueryProfile) -> route (Router::decide) -> execute (engine stream under a deadline).
 // Front-ends call run() and encode the stream; they never see an engine directly.
 // Thread-safety: run() is thread-safe; a RunningQuery belongs to the caller's thread (its
 // cancel() may be called from anywhere).
@@ -11,11 +11,13 @@
 #include <string>
 #include <vector>
 
+#include "catalog/catalog.h"
 #include "core/result_stream.h"
 #include "core/statement.h"
 #include "core/watchdog.h"
 #include "engines/engine.h"
-#include "sql/parser.h"
+#include "routing/router.h"
+#include "sql/query_profile.h"
 
 namespace lakerouter {
 
@@ -29,16 +31,29 @@ struct RunningQuery {
   std::string engine;
   sql::StatementKind kind = sql::StatementKind::kOther;
   std::chrono::steady_clock::time_point started;
+  routing::Decision decision;
   std::unique_ptr<ResultStream> stream;  // deadline-guarded
 
   double elapsed_ms() const;
 };
 
+// A statement analyzed and routed, not run.
+struct RoutedStatement {
+  sql::QueryProfile profile;
+  routing::Decision decision;
+};
+
 class Pipeline {
  public:
-  Pipeline(std::vector<std::shared_ptr<Engine>> engines, PipelineOptions options);
+  // `engines` are the connected engines; `router` may also know engines that are only declared.
+  // The catalog and the router must outlive the pipeline.
+  Pipeline(std::vector<std::shared_ptr<Engine>> engines, PipelineOptions options, const Catalog& catalog,
+           const routing::Router& router);
 
-  // Runs exactly one statement (a text with several is kMultipleStatements).
+  // Analyzes and routes exactly one statement (a text with several is kMultipleStatements).
+  Result<RoutedStatement> route(const Statement& statement, const Session& session) const;
+
+  // route(), then runs the statement on the chosen engine.
   Result<RunningQuery> run(const Statement& statement, const Session& session);
 
   const std::vector<std::shared_ptr<Engine>>& engines() const { return engines_; }
@@ -46,8 +61,12 @@ class Pipeline {
  private:
   std::string next_query_id();
 
-  std::vector<std::shared_ptr<Engine>> engines_;  // [0] is the default engine
+  std::shared_ptr<Engine> connected(std::string_view name) const;
+
+  std::vector<std::shared_ptr<Engine>> engines_;
   PipelineOptions options_;
+  const Catalog& catalog_;
+  const routing::Router& router_;
   Watchdog watchdog_;
   std::atomic<uint64_t> query_counter_{0};
   std::string id_prefix_;

@@ -13,6 +13,7 @@ namespace lakerouter {
 struct Server::Impl {
   Config config;
   Catalog catalog;
+  std::unique_ptr<routing::Router> router;
   std::unique_ptr<Pipeline> pipeline;
   std::unique_ptr<http::Endpoints> endpoints;
   std::unique_ptr<http::HttpServer> http_server;
@@ -40,7 +41,12 @@ Status Server::start() {
   spdlog::info("engine duckdb: {} connections, extensions from {}", s.config.duckdb.pool_size,
                s.config.duckdb.extension_directory);
 
-  s.pipeline = std::make_unique<Pipeline>(std::move(engines), s.config.pipeline);
+  auto router = routing::Router::create(s.config.routing, s.config.engine_profiles);
+  if (!router.ok()) return router.error();
+  s.router = std::make_unique<routing::Router>(std::move(*router));
+  spdlog::info("routing: {} engines declared, {} rules", s.router->engines().size(), s.router->policy().rules.size());
+
+  s.pipeline = std::make_unique<Pipeline>(std::move(engines), s.config.pipeline, s.catalog, *s.router);
   s.endpoints = std::make_unique<http::Endpoints>(*s.pipeline, s.catalog);
   s.http_server = std::make_unique<http::HttpServer>(
       s.config.http, [endpoints = s.endpoints.get()](http::Exchange& ex) { endpoints->handle(ex); });

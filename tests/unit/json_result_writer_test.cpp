@@ -33,7 +33,7 @@ TEST(JsonResultWriter, EncodesEveryTypeAsDocumented) {
   for (size_t c = 0; c < schema.size(); ++c) batch.column(c).append_null();
 
   JsonResultWriter writer;
-  writer.begin("q1", "duckdb", schema);
+  writer.begin("q1", "duckdb", R"({"engine":"duckdb","stage":"only_candidate"})", schema);
   writer.add_batch(batch);
   writer.finish(2, 1.5);
   const std::string text = writer.take();
@@ -41,6 +41,7 @@ TEST(JsonResultWriter, EncodesEveryTypeAsDocumented) {
 
   EXPECT_EQ(doc["query_id"], "q1");
   EXPECT_EQ(doc["engine"], "duckdb");
+  EXPECT_EQ(doc["routing"]["stage"], "only_candidate");
   EXPECT_EQ(doc["columns"][3], (json{{"name", "m"}, {"type", "DECIMAL(15,2)"}}));
   const json& row = doc["rows"][0];
   EXPECT_EQ(row[0], true);
@@ -61,7 +62,7 @@ TEST(JsonResultWriter, EncodesEveryTypeAsDocumented) {
 TEST(JsonResultWriter, StreamsInPiecesThatConcatenateToOneDocument) {
   ResultSchema schema = {{"x", {TypeId::kBigInt, 0, 0, "BIGINT"}}};
   JsonResultWriter writer;
-  writer.begin("q", "duckdb", schema);
+  writer.begin("q", "duckdb", "", schema);
   std::string out = writer.take();
   EXPECT_EQ(writer.pending_bytes(), 0u);
   ResultBatch batch;

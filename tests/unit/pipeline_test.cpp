@@ -11,7 +11,22 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::unique_ptr<Pipeline> make_pipeline(std::chrono::milliseconds timeout = 30s) {
+// A pipeline over the embedded DuckDB, routed by `router` (default: DuckDB alone).
+struct TestPipeline {
+  Catalog catalog;
+  std::unique_ptr<routing::Router> router;
+  std::unique_ptr<Pipeline> pipeline;
+  Pipeline* operator->() { return pipeline.get(); }
+};
+
+std::unique_ptr<routing::Router> duckdb_only_router() {
+  auto router = routing::Router::create({}, {routing::default_engine_profile("duckdb", routing::EngineType::kDuckDB)});
+  EXPECT_TRUE(router.ok());
+  return std::make_unique<routing::Router>(std::move(*router));
+}
+
+TestPipeline make_pipeline(std::chrono::milliseconds timeout = 30s,
+                           std::unique_ptr<routing::Router> router = duckdb_only_router()) {
   DuckDBEngineOptions options;
   options.load_extensions = {};
   options.pool_size = 2;
@@ -21,7 +36,10 @@ std::unique_ptr<Pipeline> make_pipeline(std::chrono::milliseconds timeout = 30s)
   engines.push_back(std::move(*engine));
   PipelineOptions pipeline_options;
   pipeline_options.default_timeout = timeout;
-  return std::make_unique<Pipeline>(std::move(engines), pipeline_options);
+  TestPipeline t;
+  t.router = std::move(router);
+  t.pipeline = std::make_unique<Pipeline>(std::move(engines), pipeline_options, t.catalog, *t.router);
+  return t;
 }
 
 TEST(Pipeline, RunsOneStatementOnTheDefaultEngine) {
@@ -30,6 +48,8 @@ TEST(Pipeline, RunsOneStatementOnTheDefaultEngine) {
   ASSERT_TRUE(query.ok()) << query.error().message;
   EXPECT_EQ(query->engine, "duckdb");
   EXPECT_EQ(query->kind, sql::StatementKind::kSelect);
+  EXPECT_EQ(query->decision.engine, "duckdb");
+  EXPECT_TRUE(query->decision.has_reason(routing::ReasonCode::kOnlyCandidate));
   ResultBatch batch;
   auto more = query->stream->next(batch);
   ASSERT_TRUE(more.ok());
@@ -60,6 +80,32 @@ TEST(Pipeline, StopsQueriesAtTheirDeadline) {
   auto fine = pipeline->run(Statement{"SELECT 1"}, patient);
   ASSERT_TRUE(fine.ok());
   EXPECT_TRUE(fine->stream->next(batch).ok());
+}
+
+TEST(Pipeline, AChosenEngineThatIsNotConnectedFallsBackAndSaysSo) {
+  // Trino is declared for routing and a rule sends joins there; only DuckDB is connected.
+  routing::RoutingPolicy policy;
+  routing::Rule joins;
+  joins.name = "joins";
+  joins.match.has_join = true;
+  joins.route = {"trino"};
+  policy.rules.push_back(joins);
+  auto router = routing::Router::create(
+      policy, {routing::default_engine_profile("duckdb", routing::EngineType::kDuckDB),
+               routing::default_engine_profile("trino", routing::EngineType::kTrino)});
+  ASSERT_TRUE(router.ok()) << router.error().message;
+  auto pipeline = make_pipeline(30s, std::make_unique<routing::Router>(std::move(*router)));
+
+  auto query = pipeline->run(Statement{"SELECT * FROM range(3) a JOIN range(3) b USING (range)"}, Session());
+  ASSERT_TRUE(query.ok()) << query.error().message;
+  EXPECT_EQ(query->decision.engine, "trino");
+  EXPECT_EQ(query->engine, "duckdb");
+  EXPECT_TRUE(query->decision.has_reason(routing::ReasonCode::kEngineNotConnected));
+
+  auto routed = pipeline->route(Statement{"/*+ engine(duckdb) */ SELECT * FROM range(3) a, range(3) b"}, Session());
+  ASSERT_TRUE(routed.ok());
+  EXPECT_EQ(routed->decision.engine, "duckdb");
+  EXPECT_TRUE(routed->decision.has_reason(routing::ReasonCode::kPinnedByHint));
 }
 
 TEST(Pipeline, QueryIdsAreUnique) {

@@ -14,6 +14,7 @@ using nlohmann::json;
 namespace {
 
 constexpr size_t kFlushBytes = size_t{64} * 1024;  // stream out whenever this much JSON is pending
+constexpr std::string_view kEngineHeader = "X-Lakerouter-Engine";  // pins an engine (routing stage 1)
 
 bool is_json_content_type(std::string_view value) {
   if (value.empty()) return true;  // tolerated: many clients send no type for JSON bodies
@@ -106,6 +107,7 @@ void Endpoints::handle(Exchange& exchange) {
   };
   static constexpr Route kRoutes[] = {
       {"/v1/query", beast_http::verb::post, &Endpoints::query},
+      {"/v1/route", beast_http::verb::post, &Endpoints::route},
       {"/v1/tables", beast_http::verb::get, &Endpoints::tables},
       {"/health", beast_http::verb::get, &Endpoints::health},
       {"/ready", beast_http::verb::get, &Endpoints::ready},
@@ -129,23 +131,55 @@ void Endpoints::handle(Exchange& exchange) {
   }
 }
 
-void Endpoints::query(Exchange& exchange) {
+// The statement and session of a /v1/query or /v1/route request, or the error already answered.
+std::optional<Statement> Endpoints::read_statement(Exchange& exchange, Session& session) {
   const auto& req = exchange.request();
   const auto content_type = req[beast_http::field::content_type];
   if (!is_json_content_type(std::string_view(content_type.data(), content_type.size()))) {
     respond_error(exchange, Error(ErrorCode::kUnsupportedMediaType,
                                   fmt::format("Content-Type '{}' is not supported; send application/json",
                                               std::string_view(content_type.data(), content_type.size()))));
-    return;
+    return std::nullopt;
   }
-  Session session;
   session.frontend = "http";
   session.source_address = exchange.peer();
+  const auto engine = req[kEngineHeader];
+  session.engine_request = std::string(engine.data(), engine.size());
   auto statement = parse_query_request(req, session);
   if (!statement.ok()) {
     respond_error(exchange, statement.error());
+    return std::nullopt;
+  }
+  return std::move(*statement);
+}
+
+void Endpoints::route(Exchange& exchange) {
+  Session session;
+  auto statement = read_statement(exchange, session);
+  if (!statement) return;
+  auto routed = pipeline_.route(*statement, session);
+  if (!routed.ok()) {
+    respond_error(exchange, routed.error());
     return;
   }
+  const auto& p = routed->profile;
+  json tables = json::array();
+  for (const auto& t : p.tables) tables.push_back({{"name", t.name}, {"read", t.read}, {"written", t.written}});
+  json out = {
+      {"decision", routed->decision.to_json()},
+      {"profile",
+       {{"kind", sql::statement_kind_name(p.kind)}, {"tables", tables}, {"joins", p.join_count},
+        {"aggregates", p.aggregate_count}, {"windows", p.window_count}, {"subqueries", p.subquery_count},
+        {"complexity", p.complexity}, {"fingerprint", p.fingerprint},
+        {"engine_hint", p.engine_hint ? json(*p.engine_hint) : json(nullptr)}}},
+  };
+  exchange.respond(200, "application/json", out.dump());
+}
+
+void Endpoints::query(Exchange& exchange) {
+  Session session;
+  auto statement = read_statement(exchange, session);
+  if (!statement) return;
 
   auto query = pipeline_.run(*statement, session);
   if (!query.ok()) {
@@ -163,7 +197,9 @@ void Endpoints::query(Exchange& exchange) {
     return;
   }
   JsonResultWriter writer;
-  writer.begin(query->query_id, query->engine, stream.schema());
+  json routing = query->decision.to_json();
+  routing.erase("candidates");  // the summary; POST /v1/route has the whole decision
+  writer.begin(query->query_id, query->engine, routing.dump(), stream.schema());
   int64_t row_count = 0;
   if (!exchange.begin_stream(200, "application/json")) return stream.cancel(false);
   while (*more) {

@@ -1,4 +1,5 @@
-// The REST API (docs/api.md): POST /v1/query, GET /v1/tables, GET /health, GET /ready.
+// The REST API (docs/api.md): POST /v1/query, POST /v1/route, GET /v1/tables, GET /health,
+// GET /ready.
 // Thread-safety: handle() is thread-safe; the pipeline and catalog outlive the handlers.
 #pragma once
 
@@ -15,7 +16,9 @@ class Endpoints {
   void handle(Exchange& exchange);
 
  private:
+  std::optional<Statement> read_statement(Exchange& exchange, Session& session);
   void query(Exchange& exchange);
+  void route(Exchange& exchange);
   void tables(Exchange& exchange);
   void health(Exchange& exchange);
   void ready(Exchange& exchange);

@@ -98,7 +98,8 @@ struct JsonResultWriter::Impl {
 JsonResultWriter::JsonResultWriter() : impl_(std::make_unique<Impl>()) {}
 JsonResultWriter::~JsonResultWriter() = default;
 
-void JsonResultWriter::begin(std::string_view query_id, std::string_view engine, const ResultSchema& schema) {
+void JsonResultWriter::begin(std::string_view query_id, std::string_view engine, std::string_view routing_json,
+                             const ResultSchema& schema) {
   auto& w = impl_->writer;
   impl_->schema = schema;
   w.StartObject();
@@ -106,6 +107,10 @@ void JsonResultWriter::begin(std::string_view query_id, std::string_view engine,
   w.String(query_id.data(), static_cast<rapidjson::SizeType>(query_id.size()));
   w.Key("engine");
   w.String(engine.data(), static_cast<rapidjson::SizeType>(engine.size()));
+  if (!routing_json.empty()) {
+    w.Key("routing");
+    w.RawValue(routing_json.data(), routing_json.size(), rapidjson::kObjectType);
+  }
   w.Key("columns");
   w.StartArray();
   for (const auto& col : schema) {

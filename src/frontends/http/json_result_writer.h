@@ -1,7 +1,7 @@
 // Encodes a query result as the JSON document of POST /v1/query, incrementally, so that a large
 // result streams out in bounded memory:
 //
-//   {"query_id":..., "engine":..., "columns":[{"name","type"}...], "rows":[[...]...],
+//   {"query_id":..., "engine":..., "routing":{...}, "columns":[{"name","type"}...], "rows":[[...]...],
 //    "row_count":N, "elapsed_ms":X}            (or ..."row_count":N, "error":{...}} mid-stream)
 //
 // Value encoding: integers as JSON numbers (128-bit too); DECIMAL as a string with its exact
@@ -25,7 +25,9 @@ class JsonResultWriter {
   JsonResultWriter();
   ~JsonResultWriter();
 
-  void begin(std::string_view query_id, std::string_view engine, const ResultSchema& schema);
+  // `routing_json` is a JSON object (the routing decision's summary), written as "routing".
+  void begin(std::string_view query_id, std::string_view engine, std::string_view routing_json,
+             const ResultSchema& schema);
   void add_batch(const ResultBatch& batch);
   void finish(int64_t row_count, double elapsed_ms);
   void finish_with_error(int64_t row_count, const Error& error);
