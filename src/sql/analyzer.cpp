@@ -378,7 +378,7 @@ class Walker {
       for (auto& child : e.Cast<duckdb::ConjunctionExpression>().children) conjuncts(*child, scope);
       return;
     }
-    auto add = [&](const ParsedExpression& column, PredicateOp op, std::vector<const ParsedExpression*> values) {
+    auto add = [&](const ParsedExpression& column, PredicateOp op, const std::vector<const ParsedExpression*>& values) {
       auto target = column_table(column, scope);
       if (!target) return;
       Predicate pred;
@@ -417,7 +417,7 @@ class Walker {
             if (!is_constant(*op.children[i])) return;
             values.push_back(op.children[i].get());
           }
-          add(*op.children[0], PredicateOp::kIn, std::move(values));
+          add(*op.children[0], PredicateOp::kIn, values);
         } else if (e.GetExpressionType() == ExpressionType::OPERATOR_IS_NULL) {
           add(*op.children[0], PredicateOp::kIsNull, {});
         } else if (e.GetExpressionType() == ExpressionType::OPERATOR_IS_NOT_NULL) {
