@@ -13,13 +13,9 @@ using testing::write_file;
 // A Delta log with two commits: b and c live, a removed.
 void make_delta_table(const std::filesystem::path& dir) {
   write_file(dir / "_delta_log/00000000000000000000.json",
-             R"({"protocol":{"minReaderVersion":1,"minWriterVersion":2}})" "\n"
-             R"({"metaData":{"id":"x","format":{"provider":"parquet"},"schemaString":"{}","partitionColumns":[]}})" "\n"
-             R"({"add":{"path":"a.parquet","size":100,"stats":"{\"numRecords\":10}"}})" "\n"
-             R"({"add":{"path":"b.parquet","size":200,"stats":"{\"numRecords\":20}"}})" "\n");
+             testing::kDeltaLogHeader + testing::delta_add("a.parquet", 100, 10) + testing::delta_add("b.parquet", 200, 20));
   write_file(dir / "_delta_log/00000000000000000001.json",
-             R"({"remove":{"path":"a.parquet"}})" "\n"
-             R"({"add":{"path":"c.parquet","size":50,"stats":"{\"numRecords\":5}"}})" "\n");
+             R"({"remove":{"path":"a.parquet"}})" "\n" + testing::delta_add("c.parquet", 50, 5));
 }
 
 void make_iceberg_table(const std::filesystem::path& dir) {
@@ -88,8 +84,7 @@ TEST(Catalog, DeltaStatsStartFromTheLatestCheckpoint) {
   ASSERT_TRUE((*stream)->next(batch).ok());
   // The JSON commits before the checkpoint are ignored: make one unreadable to prove it.
   write_file(dir / "_delta_log/00000000000000000000.json", "not json");
-  write_file(dir / "_delta_log/00000000000000000002.json",
-             R"({"add":{"path":"d.parquet","size":1,"stats":"{\"numRecords\":1}"}})" "\n");
+  write_file(dir / "_delta_log/00000000000000000002.json", testing::delta_add("d.parquet", 1, 1));
   auto stats = read_table_stats(TableFormat::kDelta, dir.string());
   ASSERT_TRUE(stats.ok()) << stats.error().message;
   EXPECT_EQ(stats->rows, 26);

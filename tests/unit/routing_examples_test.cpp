@@ -228,11 +228,9 @@ TEST(RoutingConfig, EngineDeclarations) {
 
 // A Delta table of 25 rows in 250 bytes, by its log alone (statistics never read data files).
 void make_delta_table(const std::filesystem::path& dir) {
-  write_file(dir / "_delta_log/00000000000000000000.json",
-             R"({"protocol":{"minReaderVersion":1,"minWriterVersion":2}})" "\n"
-             R"({"metaData":{"id":"x","format":{"provider":"parquet"},"schemaString":"{}","partitionColumns":[]}})" "\n"
-             R"({"add":{"path":"a.parquet","size":100,"stats":"{\"numRecords\":10}"}})" "\n"
-             R"({"add":{"path":"b.parquet","size":150,"stats":"{\"numRecords\":15}"}})" "\n");
+  write_file(dir / "_delta_log/00000000000000000000.json", lakerouter::testing::kDeltaLogHeader +
+                                                               lakerouter::testing::delta_add("a.parquet", 100, 10) +
+                                                               lakerouter::testing::delta_add("b.parquet", 150, 15));
 }
 
 TEST(RoutingTables, ResolvedThroughTheCatalogThenHints) {

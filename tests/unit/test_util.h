@@ -1,6 +1,7 @@
 // Helpers shared by the unit tests.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -36,5 +37,16 @@ inline void write_file(const std::filesystem::path& path, const std::string& con
 }
 
 inline std::string extension_dir() { return LAKEROUTER_TEST_EXTENSION_DIR; }
+
+// Delta log fixtures. A table's first commit starts with its protocol and metaData actions.
+inline const std::string kDeltaLogHeader =
+    R"({"protocol":{"minReaderVersion":1,"minWriterVersion":2}})" "\n"
+    R"({"metaData":{"id":"x","format":{"provider":"parquet"},"schemaString":"{}","partitionColumns":[]}})" "\n";
+
+// An `add` action for a data file of `size` bytes holding `records` rows (in its stats).
+inline std::string delta_add(const std::string& path, int64_t size, int64_t records) {
+  return R"({"add":{"path":")" + path + R"(","size":)" + std::to_string(size) +
+         R"(,"stats":"{\"numRecords\":)" + std::to_string(records) + R"(}"}})" "\n";
+}
 
 }  // namespace lakerouter::testing
