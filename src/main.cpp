@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "catalog/catalog.h"
+#include "catalog/live_catalog.h"
 #include "routing/router.h"
 #include "routing/router.h"
 #include "server/config.h"
@@ -100,7 +101,8 @@ int run(int argc, char** argv) {
     if (!catalog.ok()) return report(catalog.error());
     auto router = routing::Router::create(config->routing, config->engine_profiles);
     if (!router.ok()) return report(router.error());
-    Pipeline pipeline({}, config->pipeline, *catalog, *router);  // routes only: no engine connected
+    const LiveCatalog live(std::move(*catalog), config->catalog);  // not started: one snapshot
+    Pipeline pipeline({}, config->pipeline, live, *router);         // routes only: no engine connected
     Session session;
     session.engine_request = route_engine;
     auto routed = pipeline.route(Statement{route_sql}, session);

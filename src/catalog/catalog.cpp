@@ -40,13 +40,38 @@ std::optional<TableFormat> detect_table_format(const std::string& folder) {
   return std::nullopt;
 }
 
-Result<TableStats> read_table_stats(TableFormat format, const std::string& location) {
+Result<std::string> probe_table_version(TableFormat format, const std::string& location) {
   switch (format) {
-    case TableFormat::kDelta: return read_delta_stats(location);
-    case TableFormat::kIceberg: return read_iceberg_stats(location);
-    case TableFormat::kParquet: return read_parquet_stats(location);
+    case TableFormat::kDelta: return delta_version_token(location);
+    case TableFormat::kIceberg: return current_iceberg_metadata_file(location);
+    case TableFormat::kParquet: return parquet_version_token(location);
   }
   return Error(ErrorCode::kInternal, "unknown table format");
+}
+
+StatsReader::StatsReader(std::string extension_directory)
+    : db_(std::make_unique<MetadataDb>(std::move(extension_directory))) {}
+StatsReader::~StatsReader() = default;
+
+Result<TableStats> StatsReader::read(TableFormat format, const std::string& location, const TableStats* previous) {
+  // Metadata files are input like any other: a field of the wrong JSON type (which nlohmann
+  // reports by exception) is an error about that table, never a crash.
+  try {
+    switch (format) {
+      case TableFormat::kDelta: return read_delta_stats(*db_, location, previous);
+      case TableFormat::kIceberg: return read_iceberg_stats(*db_, location);
+      case TableFormat::kParquet: return read_parquet_stats(*db_, location);
+    }
+  } catch (const std::exception& e) {
+    return Error(ErrorCode::kIoError,
+                 fmt::format("unexpected {} metadata at {}: {}", table_format_name(format), location, e.what()));
+  }
+  return Error(ErrorCode::kInternal, "unknown table format");
+}
+
+Result<TableStats> read_table_stats(TableFormat format, const std::string& location,
+                                    const std::string& extension_directory) {
+  return StatsReader(extension_directory).read(format, location);
 }
 
 namespace {
@@ -105,10 +130,28 @@ Result<Catalog> Catalog::load(const CatalogOptions& options) {
       return Error(ErrorCode::kConfigError, fmt::format("table '{}' is declared twice (lines {} and {}); remove one",
                                                         decl.name, it->second, decl.line));
     }
+    std::vector<std::string> keys;
+    for (const auto& k : decl.key_columns) {
+      std::string key = k;
+      std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return std::tolower(c); });
+      keys.push_back(std::move(key));
+    }
+    if (decl.location.empty()) {  // annotates a discovered table
+      auto it = by_name.find(decl.name);
+      if (it == by_name.end()) {
+        return Error(ErrorCode::kConfigError,
+                     fmt::format("table '{}' (line {}) has no location and no such table was discovered in '{}'; "
+                                 "add 'location' or fix the name",
+                                 decl.name, decl.line, options.lake_dir));
+      }
+      it->second.key_columns = std::move(keys);
+      continue;
+    }
     TableInfo t;
     t.schema = decl.name.substr(0, dot);
     t.name = decl.name.substr(dot + 1);
     t.location = fs::absolute(decl.location).string();
+    t.key_columns = std::move(keys);
     t.declared = true;
     auto format = decl.format ? decl.format : detect_table_format(t.location);
     if (!format) {
@@ -120,12 +163,13 @@ Result<Catalog> Catalog::load(const CatalogOptions& options) {
   }
 
   Catalog catalog;
+  StatsReader reader(options.extension_directory);
   for (auto& [name, table] : by_name) {
-    auto stats = read_table_stats(table.format, table.location);
+    auto stats = reader.read(table.format, table.location);
     if (!stats.ok()) {
       return Error(ErrorCode::kConfigError, fmt::format("table '{}': {}", name, stats.error().message));
     }
-    table.stats = std::move(*stats);
+    table.stats = std::make_shared<const TableStats>(std::move(*stats));
     if (table.format == TableFormat::kIceberg) {
       auto file = current_iceberg_metadata_file(table.location);
       if (!file.ok()) return Error(ErrorCode::kConfigError, fmt::format("table '{}': {}", name, file.error().message));
@@ -134,6 +178,25 @@ Result<Catalog> Catalog::load(const CatalogOptions& options) {
     catalog.tables_.push_back(std::move(table));
   }
   return catalog;
+}
+
+Catalog Catalog::refreshed(const CatalogOptions& options, RefreshReport& report) const {
+  Catalog next = *this;  // shares every table's stats
+  StatsReader reader(options.extension_directory);
+  for (auto& table : next.tables_) {
+    ++report.tables;
+    auto token = probe_table_version(table.format, table.location);
+    if (token.ok() && *token == table.stats->version_token) continue;
+    auto stats = token.ok() ? reader.read(table.format, table.location, table.stats.get()) : Result<TableStats>(token.error());
+    if (!stats.ok()) {
+      report.errors.push_back(fmt::format("{}: {}", table.qualified_name(), stats.error().message));
+      continue;
+    }
+    ++report.changed;
+    if (table.format == TableFormat::kIceberg) table.metadata_file = stats->version_token;
+    table.stats = std::make_shared<const TableStats>(std::move(*stats));
+  }
+  return next;
 }
 
 const TableInfo* Catalog::find(std::string_view qualified_name) const {

@@ -1,32 +1,36 @@
-// Parquet reading for the catalog, done by DuckDB's Parquet reader on a private in-memory
-// database: footers for row counts, and Delta checkpoint files (which are small metadata).
+// Plain Parquet table statistics: the folder's files (Hive-style key=value folders are partition
+// columns, as DuckDB's hive_partitioning reads them), and each file's footer: rows and per-column
+// min/max and null counts over its row groups.
+#include <algorithm>
 #include <filesystem>
+#include <functional>
 
 #include <fmt/format.h>
 
+#include "catalog/stats_value.h"
 #include "catalog/table_metadata.h"
-#include "duckdb.hpp"
 
 namespace lakerouter::catalog_internal {
 namespace fs = std::filesystem;
 
 namespace {
 
-// A short-lived in-memory database for one metadata read. Reads are rare (catalog load and
-// refresh) and opening one costs a few milliseconds; a process-wide static instance instead
-// would be destroyed at exit after DuckDB's own thread-local state, which is undefined behaviour.
-struct MetadataDb {
-  duckdb::DuckDB db{nullptr};
-  duckdb::Connection conn{db};
-};
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
 
-std::string sql_string_list(const std::vector<std::string>& items) {
-  std::string out = "[";
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i) out += ", ";
-    out += duckdb::KeywordHelper::WriteQuoted(items[i], '\'');
+// The key=value folders between the table folder and the file, in order.
+std::vector<std::pair<std::string, std::string>> hive_partition(const std::string& table_dir, const std::string& file) {
+  std::vector<std::pair<std::string, std::string>> out;
+  const fs::path relative = fs::path(file).lexically_relative(table_dir).parent_path();
+  for (const auto& part : relative) {
+    const std::string s = part.string();
+    const auto eq = s.find('=');
+    if (eq == std::string::npos || eq == 0) return {};
+    out.emplace_back(lower(s.substr(0, eq)), s.substr(eq + 1));
   }
-  return out + "]";
+  return out;
 }
 
 }  // namespace
@@ -47,52 +51,56 @@ std::vector<std::string> list_parquet_files(const std::string& dir) {
   return files;
 }
 
-Result<int64_t> parquet_footer_row_count(const std::vector<std::string>& files) {
-  if (files.empty()) return int64_t{0};
-  MetadataDb m;
-  auto result = m.conn.Query(
-      fmt::format("SELECT coalesce(sum(num_rows), 0)::BIGINT FROM parquet_file_metadata({})", sql_string_list(files)));
-  if (result->HasError()) {
-    return Error(ErrorCode::kIoError, fmt::format("cannot read Parquet footers: {}", result->GetError()));
-  }
-  return result->GetValue(0, 0).GetValue<int64_t>();
-}
-
-Result<std::vector<DeltaFileAction>> read_delta_checkpoint(const std::vector<std::string>& parts) {
-  MetadataDb m;
-  auto result = m.conn.Query(fmt::format(
-      "SELECT add.path, add.size, TRY_CAST(json_extract(add.stats, '$.numRecords') AS BIGINT), true "
-      "FROM read_parquet({0}, union_by_name=true) WHERE add IS NOT NULL AND add.path IS NOT NULL "
-      "UNION ALL SELECT remove.path, 0, NULL, false "
-      "FROM read_parquet({0}, union_by_name=true) WHERE remove IS NOT NULL AND remove.path IS NOT NULL",
-      sql_string_list(parts)));
-  if (result->HasError()) {
-    return Error(ErrorCode::kIoError, fmt::format("cannot read Delta checkpoint: {}", result->GetError()));
-  }
-  std::vector<DeltaFileAction> actions;
-  for (idx_t row = 0; row < result->RowCount(); ++row) {
-    DeltaFileAction a;
-    a.path = result->GetValue(0, row).ToString();
-    a.size = result->GetValue(1, row).GetValue<int64_t>();
-    auto records = result->GetValue(2, row);
-    if (!records.IsNull()) a.num_records = records.GetValue<int64_t>();
-    a.add = result->GetValue(3, row).GetValue<bool>();
-    actions.push_back(std::move(a));
-  }
-  return actions;
-}
-
-Result<TableStats> read_parquet_stats(const std::string& table_dir) {
-  TableStats stats;
-  const auto files = list_parquet_files(table_dir);
-  for (const auto& f : files) {
+Result<std::string> parquet_version_token(const std::string& table_dir) {
+  // Names, sizes and modification times: any rewrite of the folder changes the digest.
+  size_t digest = 0;
+  int64_t count = 0;
+  for (const auto& file : list_parquet_files(table_dir)) {
     std::error_code ec;
-    stats.bytes += static_cast<int64_t>(fs::file_size(f, ec));
+    const auto size = fs::file_size(file, ec);
+    const auto mtime = fs::last_write_time(file, ec).time_since_epoch().count();
+    digest = digest * 1000003 ^ std::hash<std::string>{}(fmt::format("{}:{}:{}", file, size, mtime));
+    ++count;
   }
-  stats.files = static_cast<int64_t>(files.size());
-  auto rows = parquet_footer_row_count(files);
-  if (!rows.ok()) return rows.error();
-  stats.rows = *rows;
+  return fmt::format("{}-{:016x}", count, digest);
+}
+
+Result<TableStats> read_parquet_stats(MetadataDb& db, const std::string& table_dir) {
+  auto token = parquet_version_token(table_dir);
+  if (!token.ok()) return token.error();
+  const auto files = list_parquet_files(table_dir);
+  auto footers = db.parquet_footers(files);
+  if (!footers.ok()) return footers.error();
+
+  TableStats stats;
+  stats.version_token = *token;
+  stats.columns = std::move(footers->columns);
+  if (!files.empty()) {
+    for (const auto& [key, value] : hive_partition(table_dir, files.front())) {
+      PartitionColumn pc;
+      pc.name = key;
+      pc.source_column = stats.column_index(key);
+      stats.partition_columns.push_back(std::move(pc));
+    }
+  }
+  for (auto& footer : footers->files) {
+    DataFile file;
+    std::error_code ec;
+    file.bytes = static_cast<int64_t>(fs::file_size(footer.path, ec));
+    file.rows = footer.rows;
+    file.bounds = std::move(footer.bounds);
+    const auto partition = hive_partition(table_dir, footer.path);
+    file.partition_values.resize(stats.partition_columns.size());
+    for (size_t i = 0; i < stats.partition_columns.size() && i < partition.size(); ++i) {
+      const auto& pc = stats.partition_columns[i];
+      if (partition[i].first != pc.name || partition[i].second == "__HIVE_DEFAULT_PARTITION__") continue;
+      const ValueKind kind = pc.source_column ? stats.columns[*pc.source_column].kind : ValueKind::kString;
+      file.partition_values[i] = make_stat_value(kind, partition[i].second);
+    }
+    file.path = std::move(footer.path);
+    stats.data_files.push_back(std::move(file));
+  }
+  stats.summarize();
   return stats;
 }
 

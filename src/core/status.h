@@ -107,3 +107,10 @@ class [[nodiscard]] Status {
 };
 
 }  // namespace lakerouter
+
+// Returns the error of a Status-returning expression from the enclosing function (which returns
+// Status or any Result<T>).
+#define LR_TRY(expr)                                      \
+  do {                                                    \
+    if (::lakerouter::Status lr_try_status_ = (expr); !lr_try_status_.ok()) return lr_try_status_.error(); \
+  } while (0)

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 namespace lakerouter::routing {
@@ -83,6 +84,30 @@ nlohmann::json Decision::to_json() const {
                                {"est_cost_usd", c.est_cost_usd}});
   }
   out["candidates"] = std::move(candidates_json);
+  nlohmann::json tables = nlohmann::json::array();
+  for (const auto& t : scans) {
+    tables.push_back({{"table", t.table},
+                      {"rows", t.rows ? nlohmann::json(*t.rows) : nlohmann::json(nullptr)},
+                      {"bytes", t.bytes ? nlohmann::json(*t.bytes) : nlohmann::json(nullptr)},
+                      {"files", t.files},
+                      {"files_total", t.files_total},
+                      {"pruned_by", t.pruned_by},
+                      {"summary", t.describe()}});
+  }
+  out["scan"] = {{"rows", est_rows ? nlohmann::json(*est_rows) : nlohmann::json(nullptr)},
+                 {"bytes", est_bytes ? nlohmann::json(*est_bytes) : nlohmann::json(nullptr)},
+                 {"tables", std::move(tables)}};
+  return out;
+}
+
+std::string TableScan::describe() const {
+  std::string out = table + ": ";
+  if (files_total == 0 && !bytes) return out + "size unknown";
+  out += files < files_total ? fmt::format("{} of {} files", files, files_total)
+                             : fmt::format("{} file{}", files_total, files_total == 1 ? "" : "s");
+  if (!pruned_by.empty()) out += fmt::format(" after pruning on {}", fmt::join(pruned_by, ", "));
+  if (rows) out += fmt::format(", ~{} rows", *rows);
+  if (bytes) out += ", " + format_bytes(static_cast<double>(*bytes));
   return out;
 }
 

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,6 +62,18 @@ struct Candidate {
   double est_cost_usd = 0;      // billed engine-seconds x price
 };
 
+// What the statement scans of one table, as the estimate the decision used.
+struct TableScan {
+  std::string table;
+  std::optional<int64_t> rows;
+  std::optional<int64_t> bytes;
+  int64_t files = 0;
+  int64_t files_total = 0;
+  std::vector<std::string> pruned_by;  // columns whose predicates ruled files out
+
+  std::string describe() const;  // "tpch.orders: 1 of 7 files after pruning on o_year, ~2,256 rows, 98.9 KB"
+};
+
 enum class DecisionStage : uint8_t { kPinned, kRule, kDefault, kOnlyCandidate, kCost, kNone };
 std::string_view decision_stage_name(DecisionStage stage);  // "pinned", "rule", ..., "none"
 
@@ -70,12 +83,16 @@ struct Decision {
   std::string rule;    // the rule that routed it, for stage kRule
   std::vector<Reason> reasons;
   std::vector<Candidate> candidates;  // every declared engine, in declaration order
+  std::optional<double> est_rows;     // scanned, over every table read
+  std::optional<double> est_bytes;
+  std::vector<TableScan> scans;       // one per table read
 
   bool ok() const { return !engine.empty(); }
   const Candidate* candidate(std::string_view engine_name) const;
   bool has_reason(ReasonCode code) const;
 
-  // {"engine", "stage", "rule", "reasons": [{"code", "message"}], "candidates": [...]}
+  // {"engine", "stage", "rule", "reasons": [{"code", "message"}], "candidates": [...],
+  //  "scan": {"rows", "bytes", "tables": [...]}}
   nlohmann::json to_json() const;
 };
 

@@ -7,11 +7,6 @@
 
 namespace lakerouter::routing {
 
-#define LR_TRY(expr)                                       \
-  do {                                                     \
-    if (Status _s = (expr); !_s.ok()) return _s.error();  \
-  } while (0)
-
 namespace {
 
 std::string lower(std::string s) {

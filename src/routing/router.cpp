@@ -372,6 +372,13 @@ Result<Router> Router::create(RoutingPolicy policy, std::vector<EngineProfile> e
 Decision Router::decide(const RoutingInput& in) const {
   Decision d;
   const StatementFacts facts = statement_facts(in);
+  d.est_rows = facts.rows;
+  d.est_bytes = facts.bytes;
+  for (size_t i = 0; i < in.profile.tables.size() && i < in.tables.size(); ++i) {
+    if (!in.profile.tables[i].read) continue;
+    const TableFacts& t = in.tables[i];
+    d.scans.push_back({t.name, t.rows, t.bytes, t.files, t.files_total, t.pruned_by});
+  }
 
   // Stage 2 first: pins and rules can only choose among engines that pass it.
   d.candidates.resize(engines_.size());

@@ -1,5 +1,9 @@
 #include "routing/table_facts.h"
 
+#include <algorithm>
+
+#include "catalog/scan_estimate.h"
+
 namespace lakerouter::routing {
 
 bool glob_match(std::string_view pattern, std::string_view text) {
@@ -55,12 +59,24 @@ std::vector<TableFacts> resolve_tables(const sql::QueryProfile& profile, const C
   for (size_t i = 0; i < profile.tables.size(); ++i) {
     TableFacts& f = facts[i];
     f.name = profile.tables[i].name;
+    const sql::TableAccess& access = profile.tables[i];
     if (const TableInfo* table = find_in_catalog(catalog, f.name)) {
+      const TableStats& stats = *table->stats;
       f.name = table->qualified_name();
       f.known = true;
       f.format = table_format_name(table->format);
-      f.rows = table->stats.rows;
-      f.bytes = table->stats.bytes;
+      f.features = stats.features;
+      f.key_columns = table->key_columns;
+      f.table_rows = stats.rows;
+      f.table_bytes = stats.bytes;
+      const int times = std::max(1, access.references);
+      const auto scan = estimate_scan(stats, times == 1 ? std::span<const sql::Predicate>(access.predicates)
+                                                        : std::span<const sql::Predicate>());
+      if (scan.rows) f.rows = *scan.rows * times;
+      f.bytes = scan.bytes * times;
+      f.files = scan.files;
+      f.files_total = scan.files_total;
+      f.pruned_by = scan.pruned_by;
     }
     if (const TableHint* hint = find_hint(hints, f.name)) {
       f.known = true;
@@ -68,8 +84,8 @@ std::vector<TableFacts> resolve_tables(const sql::QueryProfile& profile, const C
       if (hint->features) f.features = *hint->features;
       if (hint->governed) f.governed = *hint->governed;
       if (hint->key_columns) f.key_columns = *hint->key_columns;
-      if (hint->rows) f.rows = hint->rows;
-      if (hint->bytes) f.bytes = hint->bytes;
+      if (hint->rows) f.rows = f.table_rows = hint->rows;
+      if (hint->bytes) f.bytes = f.table_bytes = hint->bytes;
     }
   }
   return facts;

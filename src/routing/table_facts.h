@@ -25,8 +25,15 @@ struct TableFacts {
   std::string format;   // delta, iceberg, parquet, postgres; "" when unknown
   std::vector<std::string> features;  // format features in use, e.g. deletionVectors
   bool governed = false;              // has policies (filters, masks) an engine must enforce
+  // What the statement scans of the table: the files left after partition and min/max pruning
+  // (catalog/scan_estimate.h), times the number of times the statement names the table.
   std::optional<int64_t> rows;
   std::optional<int64_t> bytes;
+  int64_t files = 0;
+  int64_t files_total = 0;
+  std::vector<std::string> pruned_by;  // columns whose predicates ruled files out
+  std::optional<int64_t> table_rows;   // the whole table
+  std::optional<int64_t> table_bytes;
   std::vector<std::string> key_columns;  // lower-case; equality on one makes a point lookup
 };
 
@@ -46,7 +53,9 @@ bool glob_match(std::string_view pattern, std::string_view text);
 
 // One TableFacts per profile.tables entry, in the same order. A name without a schema resolves to
 // the catalog table of that name when exactly one schema has it. One hint applies per table: the
-// one with its exact name, else the first pattern that matches.
+// one with its exact name, else the first pattern that matches; a hint's rows or bytes replace
+// the estimate. A table named more than once is estimated without pruning (a predicate may hold
+// for one reference only).
 std::vector<TableFacts> resolve_tables(const sql::QueryProfile& profile, const Catalog& catalog,
                                        std::span<const TableHint> hints);
 

@@ -32,11 +32,6 @@ std::string default_extension_dir() {
   return env_or("DUCKDB_EXTENSIONS", LAKEROUTER_DEFAULT_EXTENSION_DIR);
 }
 
-#define LR_TRY(expr)                \
-  do {                              \
-    if (Status _s = (expr); !_s.ok()) return _s.error(); \
-  } while (0)
-
 Status read_server(const YamlReader& r, const YAML::Node& node, Config& c) {
   LR_TRY(r.check_keys(node, "server", {"log_level", "query_timeout_ms", "max_query_timeout_ms", "http"}));
   LR_TRY(r.get(node, "log_level", "server", c.log_level));
@@ -69,18 +64,27 @@ Status read_server(const YamlReader& r, const YAML::Node& node, Config& c) {
 }
 
 Status read_catalog(const YamlReader& r, const YAML::Node& node, Config& c) {
-  LR_TRY(r.check_keys(node, "catalog", {"lake_dir", "tables"}));
+  LR_TRY(r.check_keys(node, "catalog", {"lake_dir", "refresh_interval_ms", "tables"}));
   LR_TRY(r.get_path(node, "lake_dir", "catalog", c.catalog.lake_dir));
+  int64_t refresh_ms = c.catalog.refresh_interval.count();
+  LR_TRY(r.get(node, "refresh_interval_ms", "catalog", refresh_ms));
+  if (refresh_ms < 0) {
+    return r.error(node["refresh_interval_ms"],
+                   "'catalog.refresh_interval_ms' must be 0 (never refresh) or a positive number of milliseconds");
+  }
+  c.catalog.refresh_interval = std::chrono::milliseconds(refresh_ms);
   if (const YAML::Node tables = node["tables"]) {
     if (!tables.IsSequence()) return r.error(tables, "'catalog.tables' must be a list of tables");
     for (const auto& t : tables) {
-      LR_TRY(r.check_keys(t, "catalog.tables[]", {"name", "format", "location"}));
+      LR_TRY(r.check_keys(t, "catalog.tables[]", {"name", "format", "location", "key_columns"}));
       TableDeclaration decl;
       decl.line = t.Mark().line + 1;
       LR_TRY(r.get(t, "name", "catalog.tables[]", decl.name));
       LR_TRY(r.get_path(t, "location", "catalog.tables[]", decl.location));
-      if (decl.name.empty() || decl.location.empty()) {
-        return r.error(t, "each table needs 'name' (schema.table) and 'location' (a folder or metadata file)");
+      LR_TRY(r.get_strings(t, "key_columns", "catalog.tables[]", decl.key_columns));
+      if (decl.name.empty()) {
+        return r.error(t, "each table needs 'name' (schema.table), and 'location' (a folder or metadata file) "
+                          "unless it annotates a table discovered in lake_dir");
       }
       std::string format;
       LR_TRY(r.get(t, "format", "catalog.tables[]", format));
@@ -163,6 +167,7 @@ Config default_config(const std::string& lake_dir) {
   Config c;
   c.catalog.lake_dir = lake_dir;
   c.duckdb.extension_directory = default_extension_dir();
+  c.catalog.extension_directory = c.duckdb.extension_directory;
   c.engine_profiles.push_back(routing::default_engine_profile("duckdb", routing::EngineType::kDuckDB));
   return c;
 }
@@ -187,6 +192,7 @@ Result<Config> load_config(const std::string& path) {
   if (root["catalog"]) LR_TRY(read_catalog(r, root["catalog"], c));
   if (root["engines"]) LR_TRY(read_engines(r, root["engines"], c));
   if (root["routing"]) LR_TRY(routing::read_routing_policy(r, root["routing"], c.routing));
+  c.catalog.extension_directory = c.duckdb.extension_directory;  // the catalog reads Iceberg manifests with avro
   // Cross-checks (unknown engines in rules, rules that can never match) at load, so that both
   // `serve` and `check-config` refuse such a file.
   if (auto router = routing::Router::create(c.routing, c.engine_profiles); !router.ok()) return router.error();

@@ -1,11 +1,14 @@
 #include "server/pipeline.h"
 
-#include "sql/analyzer.h"
-
 #include <random>
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+
+#include "core/utf8.h"
+#include "server/explain_route.h"
+#include "sql/analyzer.h"
+#include "sql/explain_route.h"
 
 namespace lakerouter {
 
@@ -38,7 +41,7 @@ double RunningQuery::elapsed_ms() const {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
 }
 
-Pipeline::Pipeline(std::vector<std::shared_ptr<Engine>> engines, PipelineOptions options, const Catalog& catalog,
+Pipeline::Pipeline(std::vector<std::shared_ptr<Engine>> engines, PipelineOptions options, const LiveCatalog& catalog,
                    const routing::Router& router)
     : engines_(std::move(engines)), options_(options), catalog_(catalog), router_(router) {
   std::random_device rd;
@@ -57,7 +60,8 @@ std::shared_ptr<Engine> Pipeline::connected(std::string_view name) const {
 Result<RoutedStatement> Pipeline::route(const Statement& statement, const Session& session) const {
   auto profile = sql::analyze(statement.sql);
   if (!profile.ok()) return profile.error();
-  const auto tables = routing::resolve_tables(*profile, catalog_, router_.policy().tables);
+  const auto catalog = catalog_.current();  // one snapshot for the whole statement
+  const auto tables = routing::resolve_tables(*profile, *catalog, router_.policy().tables);
   const routing::RoutingInput input{
       .profile = *profile, .session = session, .tables = tables, .header_engine = session.engine_request};
   auto decision = router_.decide(input);
@@ -68,6 +72,25 @@ Result<RunningQuery> Pipeline::run(const Statement& statement, const Session& se
   RunningQuery query;
   query.started = std::chrono::steady_clock::now();
   query.query_id = next_query_id();
+
+  // EXPLAIN ROUTE <statement>: analyze and route the statement, answer with the decision.
+  if (auto target = sql::explain_route_target(statement.sql)) {
+    Statement inner = statement;
+    inner.sql = statement.sql.substr(*target);
+    auto routed = route(inner, session);
+    if (!routed.ok()) {
+      Error error = std::move(routed).error();
+      if (error.position) {  // positions count characters of the whole text
+        *error.position += static_cast<uint32_t>(utf8_char_offset(statement.sql, *target));
+      }
+      return error;
+    }
+    query.kind = sql::StatementKind::kExplain;
+    query.engine = "lakerouter";
+    query.stream = explain_route_rows(routed->decision);
+    query.decision = std::move(routed->decision);
+    return query;
+  }
 
   // 1-2. Analyze and route.
   auto routed = route(statement, session);

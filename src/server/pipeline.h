@@ -1,5 +1,7 @@
 // Pipeline: the one place where a statement's steps meet, readable top to bottom in run():
-//   analyze (QueryProfile) -> route (Router::decide) -> execute (engine stream under a deadline).
+//   analyze (QueryProfile) -> estimate scans (catalog) -> route (Router::decide)
+//   -> execute (engine stream under a deadline).
+// EXPLAIN ROUTE <statement> stops after routing and answers with the decision as rows.
 // Front-ends call run() and encode the stream; they never see an engine directly.
 // Thread-safety: run() is thread-safe; a RunningQuery belongs to the caller's thread (its
 // cancel() may be called from anywhere).
@@ -11,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "catalog/catalog.h"
+#include "catalog/live_catalog.h"
 #include "core/result_stream.h"
 #include "core/statement.h"
 #include "core/watchdog.h"
@@ -28,7 +30,7 @@ struct PipelineOptions {
 
 struct RunningQuery {
   std::string query_id;
-  std::string engine;
+  std::string engine;  // "lakerouter" for statements the router answers itself (EXPLAIN ROUTE)
   sql::StatementKind kind = sql::StatementKind::kOther;
   std::chrono::steady_clock::time_point started;
   routing::Decision decision;
@@ -47,13 +49,13 @@ class Pipeline {
  public:
   // `engines` are the connected engines; `router` may also know engines that are only declared.
   // The catalog and the router must outlive the pipeline.
-  Pipeline(std::vector<std::shared_ptr<Engine>> engines, PipelineOptions options, const Catalog& catalog,
+  Pipeline(std::vector<std::shared_ptr<Engine>> engines, PipelineOptions options, const LiveCatalog& catalog,
            const routing::Router& router);
 
   // Analyzes and routes exactly one statement (a text with several is kMultipleStatements).
   Result<RoutedStatement> route(const Statement& statement, const Session& session) const;
 
-  // route(), then runs the statement on the chosen engine.
+  // route(), then runs the statement on the chosen engine (or answers EXPLAIN ROUTE).
   Result<RunningQuery> run(const Statement& statement, const Session& session);
 
   const std::vector<std::shared_ptr<Engine>>& engines() const { return engines_; }
@@ -65,7 +67,7 @@ class Pipeline {
 
   std::vector<std::shared_ptr<Engine>> engines_;
   PipelineOptions options_;
-  const Catalog& catalog_;
+  const LiveCatalog& catalog_;
   const routing::Router& router_;
   Watchdog watchdog_;
   std::atomic<uint64_t> query_counter_{0};

@@ -12,7 +12,7 @@ namespace lakerouter {
 
 struct Server::Impl {
   Config config;
-  Catalog catalog;
+  std::unique_ptr<LiveCatalog> catalog;
   std::unique_ptr<routing::Router> router;
   std::unique_ptr<Pipeline> pipeline;
   std::unique_ptr<http::Endpoints> endpoints;
@@ -28,13 +28,18 @@ Status Server::start() {
   auto& s = *impl_;
   spdlog::info("configuration: {}", s.config.source);
 
+  const auto load_started = std::chrono::steady_clock::now();
   auto catalog = Catalog::load(s.config.catalog);
   if (!catalog.ok()) return catalog.error();
-  s.catalog = std::move(*catalog);
-  spdlog::info("catalog: {} tables (lake: {})", s.catalog.tables().size(),
-               s.config.catalog.lake_dir.empty() ? "none" : s.config.catalog.lake_dir);
+  spdlog::info("catalog: {} tables (lake: {}), statistics read in {:.0f} ms", catalog->tables().size(),
+               s.config.catalog.lake_dir.empty() ? "none" : s.config.catalog.lake_dir,
+               std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - load_started).count());
+  for (const auto& t : catalog->tables()) {
+    for (const auto& note : t.stats->notes) spdlog::warn("catalog: {}: {}", t.qualified_name(), note);
+  }
+  s.catalog = std::make_unique<LiveCatalog>(std::move(*catalog), s.config.catalog);
 
-  auto duckdb = DuckDBEngine::open(s.config.duckdb, s.catalog);
+  auto duckdb = DuckDBEngine::open(s.config.duckdb, *s.catalog->current());
   if (!duckdb.ok()) return duckdb.error();
   std::vector<std::shared_ptr<Engine>> engines;
   engines.push_back(std::move(*duckdb));
@@ -46,14 +51,18 @@ Status Server::start() {
   s.router = std::make_unique<routing::Router>(std::move(*router));
   spdlog::info("routing: {} engines declared, {} rules", s.router->engines().size(), s.router->policy().rules.size());
 
-  s.pipeline = std::make_unique<Pipeline>(std::move(engines), s.config.pipeline, s.catalog, *s.router);
-  s.endpoints = std::make_unique<http::Endpoints>(*s.pipeline, s.catalog);
+  s.pipeline = std::make_unique<Pipeline>(std::move(engines), s.config.pipeline, *s.catalog, *s.router);
+  s.endpoints = std::make_unique<http::Endpoints>(*s.pipeline, *s.catalog);
   s.http_server = std::make_unique<http::HttpServer>(
       s.config.http, [endpoints = s.endpoints.get()](http::Exchange& ex) { endpoints->handle(ex); });
   auto port = s.http_server->start();
   if (!port.ok()) return port.error();
   s.http_port = *port;
   spdlog::info("HTTP API listening on http://{}:{}", s.config.http.host, s.http_port);
+  s.catalog->start(s.config.catalog.refresh_interval);
+  if (s.config.catalog.refresh_interval.count() > 0) {
+    spdlog::info("catalog: checking for new table snapshots every {} ms", s.config.catalog.refresh_interval.count());
+  }
   return Status::Ok();
 }
 
@@ -70,6 +79,7 @@ void Server::wait_for_signal() {
 void Server::stop() {
   if (impl_->http_server) impl_->http_server->stop();
   impl_->http_server.reset();
+  if (impl_->catalog) impl_->catalog->stop();
 }
 
 int Server::http_port() const { return impl_->http_port; }

@@ -170,11 +170,13 @@ class Walker {
     for (size_t i = 0; i < p_.tables.size(); ++i) {
       if (p_.tables[i].name == name) {
         (write ? p_.tables[i].written : p_.tables[i].read) = true;
+        ++p_.tables[i].references;
         return static_cast<int>(i);
       }
     }
     TableAccess access;
     access.name = name;
+    access.references = 1;
     (write ? access.written : access.read) = true;
     p_.tables.push_back(std::move(access));
     return static_cast<int>(p_.tables.size() - 1);
@@ -385,7 +387,12 @@ class Walker {
       pred.column = lower(column.Cast<duckdb::ColumnRefExpression>().GetColumnName());
       pred.op = op;
       for (const auto* v : values) {
-        if (auto text = constant_text(*v)) pred.values.push_back(*text);
+        auto text = constant_text(*v);
+        if (!text) {  // a parameter among them: the values are known only at execution
+          pred.values.clear();
+          break;
+        }
+        pred.values.push_back(std::move(*text));
       }
       p_.tables[*target].predicates.push_back(std::move(pred));
     };
@@ -459,7 +466,9 @@ class Walker {
   static std::optional<std::string> constant_text(const ParsedExpression& e) {
     if (e.GetExpressionClass() == ExpressionClass::CAST) return constant_text(*e.Cast<duckdb::CastExpression>().child);
     if (e.GetExpressionClass() != ExpressionClass::CONSTANT) return std::nullopt;
-    return e.Cast<duckdb::ConstantExpression>().value.ToString();
+    const auto& value = e.Cast<duckdb::ConstantExpression>().value;
+    if (value.IsNull()) return std::nullopt;  // `x = NULL` matches nothing; not a value to prune with
+    return value.ToString();
   }
 
   static std::optional<PredicateOp> comparison_op(ExpressionType type) {

@@ -22,7 +22,7 @@ std::string_view predicate_op_name(PredicateOp op);
 struct Predicate {
   std::string column;              // lower-case, unqualified
   PredicateOp op = PredicateOp::kEq;
-  std::vector<std::string> values;  // literal values as text; empty for parameters and IS [NOT] NULL
+  std::vector<std::string> values;  // literal values as text; empty for IS [NOT] NULL and when any is a parameter or NULL
 };
 
 // A base table the statement reads or writes, after resolving CTE names and aliases.
@@ -30,6 +30,8 @@ struct TableAccess {
   std::string name;        // as written, lower-case, e.g. "tpch.lineitem" or "lineitem"
   bool read = false;
   bool written = false;
+  int references = 0;  // times the statement names it (a self-join names it twice)
+  // From every reference: with several references, a predicate may hold for only one of them.
   std::vector<Predicate> predicates;
 };
 

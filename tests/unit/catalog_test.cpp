@@ -150,7 +150,7 @@ TEST(Catalog, DiscoversSchemaTableFolders) {
   const TableInfo* orders = catalog->find("sales.orders");
   ASSERT_NE(orders, nullptr);
   EXPECT_EQ(orders->format, TableFormat::kDelta);
-  EXPECT_EQ(orders->stats.rows, 25);
+  EXPECT_EQ(orders->stats->rows, 25);
   EXPECT_FALSE(orders->declared);
   EXPECT_NE(catalog->find("sales.customers")->metadata_file.find("00001-bbb.metadata.json"), std::string::npos);
   EXPECT_EQ(catalog->find("ref.missing"), nullptr);

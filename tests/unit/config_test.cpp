@@ -92,7 +92,8 @@ TEST(Config, WrongTypesAndRanges) {
   expect_error(load(dir, "engines:\n  duckdb:\n    pool_size: 0\n"), "pool_size' must be at least 1");
   expect_error(load(dir, "catalog:\n  tables:\n    - name: a.b\n      location: x\n      format: csv\n"),
                ":5: 'format' must be delta, iceberg or parquet");
-  expect_error(load(dir, "catalog:\n  tables:\n    - name: a.b\n"), "each table needs 'name'");
+  expect_error(load(dir, "catalog:\n  tables:\n    - location: x\n"), "each table needs 'name'");
+  expect_error(load(dir, "catalog:\n  refresh_interval_ms: -1\n"), "0 (never refresh) or a positive number");
   expect_error(load(dir, "catalog:\n  tables: yes\n"), "'catalog.tables' must be a list");
 }
 

@@ -123,8 +123,8 @@ TEST(DuckDBExtensions, DemoLakeTablesReadThroughViews) {
   for (const auto& t : catalog->tables()) {
     auto rows = run(*engine, "SELECT count(*) FROM " + t.qualified_name());
     ASSERT_TRUE(rows.ok()) << t.qualified_name() << ": " << rows.error().message;
-    ASSERT_TRUE(t.stats.rows.has_value()) << t.qualified_name();
-    EXPECT_EQ(rows->values[0][0], std::to_string(*t.stats.rows)) << t.qualified_name();
+    ASSERT_TRUE(t.stats->rows.has_value()) << t.qualified_name();
+    EXPECT_EQ(rows->values[0][0], std::to_string(*t.stats->rows)) << t.qualified_name();
   }
 }
 

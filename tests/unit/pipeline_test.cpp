@@ -13,7 +13,7 @@ using namespace std::chrono_literals;
 
 // A pipeline over the embedded DuckDB, routed by `router` (default: DuckDB alone).
 struct TestPipeline {
-  Catalog catalog;
+  std::unique_ptr<LiveCatalog> catalog = std::make_unique<LiveCatalog>(Catalog(), CatalogOptions());
   std::unique_ptr<routing::Router> router;
   std::unique_ptr<Pipeline> pipeline;
   Pipeline* operator->() { return pipeline.get(); }
@@ -38,7 +38,7 @@ TestPipeline make_pipeline(std::chrono::milliseconds timeout = 30s,
   pipeline_options.default_timeout = timeout;
   TestPipeline t;
   t.router = std::move(router);
-  t.pipeline = std::make_unique<Pipeline>(std::move(engines), pipeline_options, t.catalog, *t.router);
+  t.pipeline = std::make_unique<Pipeline>(std::move(engines), pipeline_options, *t.catalog, *t.router);
   return t;
 }
 

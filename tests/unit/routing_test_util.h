@@ -22,11 +22,11 @@ class ProfileBuilder {
   explicit ProfileBuilder(sql::StatementKind kind = sql::StatementKind::kSelect) { p_.kind = kind; }
 
   ProfileBuilder& reads(std::string table, std::vector<sql::Predicate> predicates = {}) {
-    p_.tables.push_back({std::move(table), true, false, std::move(predicates)});
+    p_.tables.push_back({std::move(table), true, false, 1, std::move(predicates)});
     return *this;
   }
   ProfileBuilder& writes(std::string table) {
-    p_.tables.push_back({std::move(table), false, true, {}});
+    p_.tables.push_back({std::move(table), false, true, 1, {}});
     return *this;
   }
   ProfileBuilder& joins(int n) {

@@ -109,6 +109,7 @@ void Endpoints::handle(Exchange& exchange) {
       {"/v1/query", beast_http::verb::post, &Endpoints::query},
       {"/v1/route", beast_http::verb::post, &Endpoints::route},
       {"/v1/tables", beast_http::verb::get, &Endpoints::tables},
+      {"/v1/catalog/refresh", beast_http::verb::post, &Endpoints::refresh_catalog},
       {"/health", beast_http::verb::get, &Endpoints::health},
       {"/ready", beast_http::verb::get, &Endpoints::ready},
   };
@@ -224,21 +225,66 @@ void Endpoints::query(Exchange& exchange) {
   spdlog::debug("query {} on {}: {} rows in {:.1f} ms", query->query_id, query->engine, row_count, query->elapsed_ms());
 }
 
-void Endpoints::tables(Exchange& exchange) {
-  json out = {{"tables", json::array()}};
-  for (const auto& t : catalog_.tables()) {
-    out["tables"].push_back({
-        {"name", t.qualified_name()},
-        {"schema", t.schema},
-        {"table", t.name},
-        {"format", table_format_name(t.format)},
-        {"location", t.location},
-        {"rows", t.stats.rows ? json(*t.stats.rows) : json(nullptr)},
-        {"bytes", t.stats.bytes},
-        {"files", t.stats.files},
-        {"snapshot", t.stats.snapshot},
-    });
+namespace {
+
+json optional_json(const std::optional<int64_t>& v) { return v ? json(*v) : json(nullptr); }
+
+// A table's statistics for GET /v1/tables: totals, format, partitions, column bounds.
+json table_json(const TableInfo& t) {
+  const TableStats& st = *t.stats;
+  json columns = json::array();
+  for (size_t i = 0; i < st.columns.size(); ++i) {
+    json c = {{"name", st.columns[i].name}, {"type", st.columns[i].type}};
+    for (const auto& b : st.column_bounds) {
+      if (b.column != i) continue;
+      if (b.min) c["min"] = b.min->text;
+      if (b.max) c["max"] = b.max->text;
+      if (b.null_count) c["null_count"] = *b.null_count;
+    }
+    columns.push_back(std::move(c));
   }
+  json partition_columns = json::array();
+  for (const auto& p : st.partition_columns) {
+    partition_columns.push_back({{"name", p.name}, {"transform", p.transform}});
+  }
+  json partitions = json::array();
+  for (const auto& p : st.partitions) {
+    json values = json::array();
+    for (const auto& v : p.values) values.push_back(v ? json(*v) : json(nullptr));
+    partitions.push_back({{"values", values}, {"files", p.files}, {"bytes", p.bytes}, {"rows", optional_json(p.rows)}});
+  }
+  return {
+      {"name", t.qualified_name()},
+      {"schema", t.schema},
+      {"table", t.name},
+      {"format", table_format_name(t.format)},
+      {"format_version", st.format_version},
+      {"features", st.features},
+      {"location", t.location},
+      {"rows", optional_json(st.rows)},
+      {"bytes", st.bytes},
+      {"files", st.files},
+      {"snapshot", st.snapshot},
+      {"key_columns", t.key_columns},
+      {"columns", std::move(columns)},
+      {"partition_columns", std::move(partition_columns)},
+      {"partitions", std::move(partitions)},
+      {"notes", st.notes},
+  };
+}
+
+}  // namespace
+
+void Endpoints::tables(Exchange& exchange) {
+  const auto catalog = catalog_.current();
+  json out = {{"tables", json::array()}};
+  for (const auto& t : catalog->tables()) out["tables"].push_back(table_json(t));
+  exchange.respond(200, "application/json", out.dump());
+}
+
+void Endpoints::refresh_catalog(Exchange& exchange) {
+  const RefreshReport report = catalog_.refresh();
+  json out = {{"tables", report.tables}, {"changed", report.changed}, {"errors", report.errors}};
   exchange.respond(200, "application/json", out.dump());
 }
 

@@ -1,9 +1,9 @@
-// The REST API (docs/api.md): POST /v1/query, POST /v1/route, GET /v1/tables, GET /health,
-// GET /ready.
+// The REST API (docs/api.md): POST /v1/query, POST /v1/route, GET /v1/tables,
+// POST /v1/catalog/refresh, GET /health, GET /ready.
 // Thread-safety: handle() is thread-safe; the pipeline and catalog outlive the handlers.
 #pragma once
 
-#include "catalog/catalog.h"
+#include "catalog/live_catalog.h"
 #include "frontends/http/exchange.h"
 #include "server/pipeline.h"
 
@@ -11,7 +11,7 @@ namespace lakerouter::http {
 
 class Endpoints {
  public:
-  Endpoints(Pipeline& pipeline, const Catalog& catalog) : pipeline_(pipeline), catalog_(catalog) {}
+  Endpoints(Pipeline& pipeline, LiveCatalog& catalog) : pipeline_(pipeline), catalog_(catalog) {}
 
   void handle(Exchange& exchange);
 
@@ -20,11 +20,12 @@ class Endpoints {
   void query(Exchange& exchange);
   void route(Exchange& exchange);
   void tables(Exchange& exchange);
+  void refresh_catalog(Exchange& exchange);
   void health(Exchange& exchange);
   void ready(Exchange& exchange);
 
   Pipeline& pipeline_;
-  const Catalog& catalog_;
+  LiveCatalog& catalog_;
 };
 
 }  // namespace lakerouter::http

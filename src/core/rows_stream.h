@@ -1,0 +1,39 @@
+// RowsStream: a ResultStream over rows that are already in memory (answers the router gives
+// itself, such as EXPLAIN ROUTE), so that front-ends encode them like any engine's result.
+// Thread-safety: as ResultStream.
+#pragma once
+
+#include <atomic>
+#include <utility>
+
+#include "core/result_stream.h"
+
+namespace lakerouter {
+
+class RowsStream final : public ResultStream {
+ public:
+  RowsStream(ResultSchema schema, ResultBatch rows) : schema_(std::move(schema)), rows_(std::move(rows)) {}
+
+  const ResultSchema& schema() const override { return schema_; }
+
+  Result<bool> next(ResultBatch& batch) override {
+    if (cancelled_) return Error(ErrorCode::kQueryCancelled, "the statement was cancelled");
+    if (done_) {
+      batch.reset(schema_);
+      return false;
+    }
+    done_ = true;
+    batch = std::move(rows_);
+    return batch.row_count() > 0;
+  }
+
+  void cancel(bool /*timed_out*/) override { cancelled_ = true; }
+
+ private:
+  ResultSchema schema_;
+  ResultBatch rows_;
+  bool done_ = false;
+  std::atomic<bool> cancelled_{false};
+};
+
+}  // namespace lakerouter
