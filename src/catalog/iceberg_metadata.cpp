@@ -94,8 +94,9 @@ std::string int128_text(__int128 v) {
   return digits;
 }
 
-// An Iceberg bound (the spec's binary single-value serialization) as text for make_stat_value.
-std::optional<std::string> bound_text(const std::string& type, std::string_view bytes) {
+}  // namespace
+
+std::optional<std::string> iceberg_bound_text(const std::string& type, std::string_view bytes) {
   if (type == "int") {
     if (auto v = little_endian<int32_t>(bytes)) return std::to_string(*v);
   } else if (type == "long") {
@@ -141,6 +142,8 @@ std::optional<std::string> bound_text(const std::string& type, std::string_view 
   }
   return std::nullopt;
 }
+
+namespace {
 
 // The current schema's top-level columns (format v2 `schemas`, v1 `schema`).
 std::vector<TableColumn> current_columns(const json& metadata) {
@@ -218,14 +221,14 @@ DataFile to_data_file(const IcebergDataFile& entry, const TableStats& stats) {
   for (const auto& [id, bytes] : entry.lower_bounds) {
     auto column = column_of(id);
     if (!column) continue;
-    if (auto text = bound_text(stats.columns[*column].type, bytes)) {
+    if (auto text = iceberg_bound_text(stats.columns[*column].type, bytes)) {
       bounds_for(*column).min = make_stat_value(stats.columns[*column].kind, *text);
     }
   }
   for (const auto& [id, bytes] : entry.upper_bounds) {
     auto column = column_of(id);
     if (!column) continue;
-    if (auto text = bound_text(stats.columns[*column].type, bytes)) {
+    if (auto text = iceberg_bound_text(stats.columns[*column].type, bytes)) {
       bounds_for(*column).max = make_stat_value(stats.columns[*column].kind, *text);
     }
   }

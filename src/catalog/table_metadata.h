@@ -4,6 +4,8 @@
 #pragma once
 
 #include <memory>
+#include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -24,6 +26,10 @@ Result<std::string> parquet_version_token(const std::string& table_dir);
 // The Iceberg metadata file a reader should open: the one named by metadata/version-hint.text,
 // else the highest-numbered metadata/*.metadata.json; `location` may also name the file itself.
 Result<std::string> current_iceberg_metadata_file(const std::string& location);
+
+// An Iceberg lower/upper bound (the spec's binary single-value serialization) as text for
+// make_stat_value(), for the primitive types that prune; nullopt for others or malformed bytes.
+std::optional<std::string> iceberg_bound_text(const std::string& type, std::string_view bytes);
 
 // Parquet files under a folder (recursively, sorted), skipping hidden and _-prefixed entries.
 std::vector<std::string> list_parquet_files(const std::string& dir);

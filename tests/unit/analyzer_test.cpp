@@ -35,6 +35,9 @@ std::map<std::string, std::string> summarize(const QueryProfile& p) {
     }
   }
   m["tables"] = join(tables);
+  std::vector<std::string> refs;
+  for (const auto& t : p.tables) refs.push_back(t.name + ":" + std::to_string(t.references));
+  m["refs"] = join(refs);
   m["preds"] = join(preds, ";");
   m["ctes"] = join(p.ctes);
   m["joins"] = std::to_string(p.join_count);
@@ -227,6 +230,14 @@ const Case kCases[] = {
     {"SELECT * FROM t WHERE a IN ('x', 'y')", "preds=t:a:IN:x|y"},
     {"SELECT * FROM t WHERE a IS NULL", "preds=t:a:IS_NULL:-"},
     {"SELECT * FROM t WHERE a IS NOT NULL", "preds=t:a:IS_NOT_NULL:-"},
+    {"SELECT * FROM t WHERE a IN (1, ?, 3)", "preds=t:a:IN:- params=1"},  // values known only at execution
+    {"SELECT * FROM t WHERE a BETWEEN ? AND 10", "preds=t:a:BETWEEN:- params=1"},
+    {"SELECT * FROM t WHERE a = NULL", "preds=t:a:=:-"},
+    // --- references: a table named twice may be filtered differently each time ---
+    {"SELECT * FROM t a JOIN t b ON a.id = b.id WHERE a.x = 1", "refs=t:2 preds=t:x:=:1"},
+    {"SELECT * FROM t WHERE a IN (SELECT a FROM t WHERE b = 2)", "refs=t:2"},
+    {"WITH c AS (SELECT * FROM t) SELECT * FROM c x JOIN c y ON x.a = y.a", "refs=t:1"},
+    {"SELECT * FROM t JOIN u ON t.id = u.id", "refs=t:1,u:1"},
     {"SELECT * FROM t WHERE a = 1 OR b = 2", "preds=-"},
     {"SELECT * FROM t WHERE a + 1 = 2", "preds=-"},
     {"SELECT * FROM t WHERE a = b", "preds=-"},

@@ -1,9 +1,11 @@
+#include <algorithm>
 #include <set>
 
 #include <gtest/gtest.h>
 
 #include "engines/duckdb/duckdb_engine.h"
 #include "server/pipeline.h"
+#include "sql/explain_route.h"
 #include "test_util.h"
 
 namespace lakerouter {
@@ -106,6 +108,73 @@ TEST(Pipeline, AChosenEngineThatIsNotConnectedFallsBackAndSaysSo) {
   ASSERT_TRUE(routed.ok());
   EXPECT_EQ(routed->decision.engine, "duckdb");
   EXPECT_TRUE(routed->decision.has_reason(routing::ReasonCode::kPinnedByHint));
+}
+
+TEST(Pipeline, ExplainRouteAnswersWithTheDecisionAsRows) {
+  routing::RoutingPolicy policy;
+  routing::Rule joins;
+  joins.name = "joins";
+  joins.match.has_join = true;
+  joins.route = {"trino"};
+  policy.rules.push_back(joins);
+  auto router = routing::Router::create(
+      policy, {routing::default_engine_profile("duckdb", routing::EngineType::kDuckDB),
+               routing::default_engine_profile("trino", routing::EngineType::kTrino)});
+  ASSERT_TRUE(router.ok()) << router.error().message;
+  auto pipeline = make_pipeline(30s, std::make_unique<routing::Router>(std::move(*router)));
+
+  auto query = pipeline->run(
+      Statement{"  explain -- why?\n ROUTE SELECT * FROM range(3) a JOIN range(3) b USING (range)"}, Session());
+  ASSERT_TRUE(query.ok()) << query.error().message;
+  EXPECT_EQ(query->engine, "lakerouter");  // nothing ran on an engine
+  EXPECT_EQ(query->decision.engine, "trino");
+  const auto& schema = query->stream->schema();
+  ASSERT_EQ(schema.size(), 6u);
+  EXPECT_EQ(schema[0].name, "item");
+  EXPECT_EQ(schema[3].name, "detail");
+  ResultBatch batch;
+  auto more = query->stream->next(batch);
+  ASSERT_TRUE(more.ok() && *more);
+  std::vector<std::string> items, engines;
+  for (size_t r = 0; r < batch.row_count(); ++r) {
+    items.emplace_back(batch.column(0).string_at(r));
+    engines.emplace_back(batch.column(1).is_null(r) ? "" : batch.column(1).string_at(r));
+  }
+  ASSERT_FALSE(items.empty());
+  EXPECT_EQ(items.front(), "decision");
+  EXPECT_EQ(engines.front(), "trino");
+  EXPECT_EQ(batch.column(3).string_at(0), "chosen by rule 'joins'");
+  EXPECT_EQ(std::count(items.begin(), items.end(), "candidate"), 2);
+  EXPECT_EQ(items.back(), "scan");
+  EXPECT_GE(std::count(items.begin(), items.end(), "reason"), 1);
+  auto end = query->stream->next(batch);
+  ASSERT_TRUE(end.ok());
+  EXPECT_FALSE(*end);
+
+  // Errors in the explained statement point into the whole text.
+  auto bad = pipeline->run(Statement{"EXPLAIN ROUTE SELEC 1"}, Session());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, ErrorCode::kSyntaxError);
+  EXPECT_EQ(bad.error().position, 14u);
+  // EXPLAIN without ROUTE is DuckDB's own EXPLAIN, run on the engine.
+  auto plain = pipeline->run(Statement{"EXPLAIN SELECT 1"}, Session());
+  ASSERT_TRUE(plain.ok()) << plain.error().message;
+  EXPECT_EQ(plain->engine, "duckdb");
+}
+
+TEST(ExplainRoute, RecognizesTheStatementOnly) {
+  EXPECT_EQ(sql::explain_route_target("EXPLAIN ROUTE SELECT 1"), 13u);
+  EXPECT_EQ(sql::explain_route_target("explain route\nselect 1"), 13u);
+  EXPECT_EQ(sql::explain_route_target("/* a */ Explain /* b */ Route/* c */SELECT 1"), 29u);
+  EXPECT_EQ(sql::explain_route_target("-- x\nEXPLAIN ROUTE SELECT 1"), 18u);
+  EXPECT_EQ(sql::explain_route_target("EXPLAIN SELECT 1"), std::nullopt);
+  EXPECT_EQ(sql::explain_route_target("EXPLAIN ROUTES"), std::nullopt);
+  EXPECT_EQ(sql::explain_route_target("EXPLAIN ROUTE(1)"), std::nullopt);
+  EXPECT_EQ(sql::explain_route_target("EXPLAINROUTE SELECT 1"), std::nullopt);
+  EXPECT_EQ(sql::explain_route_target("SELECT 'EXPLAIN ROUTE'"), std::nullopt);
+  EXPECT_EQ(sql::explain_route_target(""), std::nullopt);
+  EXPECT_EQ(sql::explain_route_target("EXPLAIN"), std::nullopt);
+  EXPECT_EQ(sql::explain_route_target("EXPLAIN ROUTE"), 13u);  // then the empty statement is the error
 }
 
 TEST(Pipeline, QueryIdsAreUnique) {

@@ -254,6 +254,62 @@ TEST(RoutingTables, ResolvedThroughTheCatalogThenHints) {
   EXPECT_FALSE(facts[2].known);
 }
 
+// events: partitioned by day, one 1000-byte file of 10 rows per day, 2024-01-01 .. 2024-01-04.
+void make_events_table(const std::filesystem::path& dir) {
+  std::string log = R"({"protocol":{"minReaderVersion":1,"minWriterVersion":2}})" "\n"
+                    R"({"metaData":{"id":"e","format":{"provider":"parquet"},"schemaString":"{\"type\":\"struct\",\"fields\":[{\"name\":\"id\",\"type\":\"long\",\"nullable\":true,\"metadata\":{}},{\"name\":\"day\",\"type\":\"date\",\"nullable\":true,\"metadata\":{}}]}","partitionColumns":["day"],"configuration":{}}})" "\n";
+  for (int d = 1; d <= 4; ++d) {
+    const std::string day = "2024-01-0" + std::to_string(d);
+    log += R"({"add":{"path":"day=)" + day + R"(/f.parquet","size":1000,"partitionValues":{"day":")" + day +
+           R"("},"stats":"{\"numRecords\":10,\"minValues\":{\"id\":)" + std::to_string(d * 100) +
+           R"(},\"maxValues\":{\"id\":)" + std::to_string(d * 100 + 9) + R"(}}"}})" "\n";
+  }
+  write_file(dir / "_delta_log/00000000000000000000.json", log);
+}
+
+TEST(RoutingTables, ScanEstimatesPruneWithThePredicates) {
+  TempDir lake;
+  make_events_table(lake.path() / "app/events");
+  auto catalog = Catalog::load({.lake_dir = lake.str(),
+                                .tables = {{.name = "app.events", .format = std::nullopt, .location = "", .line = 1,
+                                            .key_columns = {"id"}}}});
+  ASSERT_TRUE(catalog.ok()) << catalog.error().message;
+
+  auto one_day = resolve_tables(P().reads("app.events", {sql::Predicate{"day", sql::PredicateOp::kEq, {"2024-01-03"}}}).build(), *catalog, {});
+  ASSERT_EQ(one_day.size(), 1u);
+  EXPECT_EQ(one_day[0].files, 1);
+  EXPECT_EQ(one_day[0].files_total, 4);
+  EXPECT_EQ(one_day[0].rows, 10);
+  EXPECT_EQ(one_day[0].bytes, 1000);
+  EXPECT_EQ(one_day[0].table_rows, 40);
+  EXPECT_EQ(one_day[0].pruned_by, std::vector<std::string>{"day"});
+  EXPECT_EQ(one_day[0].key_columns, std::vector<std::string>{"id"}) << "from the catalog's annotation";
+
+  auto by_key = resolve_tables(P().reads("app.events", {sql::Predicate{"id", sql::PredicateOp::kEq, {"205"}}}).build(), *catalog, {});
+  EXPECT_EQ(by_key[0].files, 1);
+
+  // Named twice (a self-join): the predicate may hold for one side only, so nothing is pruned,
+  // and the table is scanned twice.
+  auto profile = P().reads("app.events", {sql::Predicate{"day", sql::PredicateOp::kEq, {"2024-01-03"}}}).build();
+  profile.tables[0].references = 2;
+  auto self_join = resolve_tables(profile, *catalog, {});
+  EXPECT_EQ(self_join[0].files, 4);
+  EXPECT_EQ(self_join[0].rows, 80);
+  EXPECT_EQ(self_join[0].bytes, 8000);
+
+  // The router's decision shows the estimate it used.
+  auto router_or = Router::create({}, {default_engine_profile("duckdb", EngineType::kDuckDB)});
+  ASSERT_TRUE(router_or.ok());
+  const Router& router = *router_or;
+  auto pruned_profile = P().reads("app.events", {sql::Predicate{"day", sql::PredicateOp::kEq, {"2024-01-03"}}}).build();
+  const auto facts = resolve_tables(pruned_profile, *catalog, {});
+  Session session;
+  const auto decision = router.decide({.profile = pruned_profile, .session = session, .tables = facts});
+  EXPECT_EQ(decision.est_rows, 10);
+  ASSERT_EQ(decision.scans.size(), 1u);
+  EXPECT_EQ(decision.scans[0].describe(), "app.events: 1 of 4 files after pruning on day, ~10 rows, 1 KB");
+}
+
 TEST(RoutingConfig, ShippedExamplesAreValid) {
   for (const char* name : {"lakerouter.yaml", "routing-seeds-i.yaml", "routing-seeds-ii.yaml", "routing-seeds-iii.yaml"}) {
     auto config = load_config(std::string(LAKEROUTER_SOURCE_DIR "/examples/") + name);
