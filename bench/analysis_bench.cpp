@@ -1,7 +1,10 @@
 // Analysis + routing micro-benchmark: sql::analyze() (parse, profile, fingerprint), then the
-// routing decision (table facts + Router::decide) under a configuration's policy, per statement.
+// routing decision (table facts with the catalog's pruned scan estimates + Router::decide) under
+// a configuration's policy, per statement.
 //
-//   analysis_bench --statements=FILE --config=FILE [--samples=N] [google benchmark flags]
+//   analysis_bench --statements=FILE --config=FILE [--lake=DIR] [--samples=N] [google benchmark flags]
+//
+// --lake loads the catalog (statistics from table metadata) from a demo lake, as the server does.
 //
 // FILE holds statements separated by lines that contain only ";;". Google Benchmark reports the
 // mean per statement; the closing summary gives p50 and p99 over every timed sample of every
@@ -39,14 +42,13 @@ std::vector<std::string> read_statements(const std::string& path) {
 }
 
 // What the pipeline does before execution: analyze, resolve the tables, decide.
-size_t analyze_and_route(const std::string& sql, const lakerouter::routing::Router& router,
-                         const lakerouter::routing::RoutingPolicy& policy) {
+size_t analyze_and_route(const std::string& sql, const lakerouter::Catalog& catalog,
+                         const lakerouter::routing::Router& router, const lakerouter::routing::RoutingPolicy& policy) {
   using namespace lakerouter;
   auto profile = sql::analyze(sql);
   if (!profile.ok()) return 0;
-  static const Catalog empty_catalog;
   static const Session session;
-  const auto tables = routing::resolve_tables(*profile, empty_catalog, policy.tables);
+  const auto tables = routing::resolve_tables(*profile, catalog, policy.tables);
   const routing::RoutingInput input{.profile = *profile, .session = session, .tables = tables};
   return router.decide(input).reasons.size();
 }
@@ -59,7 +61,7 @@ double percentile(std::vector<double>& v, double p) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string path, config_path;
+  std::string path, config_path, lake;
   int samples = 2000;
   std::vector<char*> rest;
   for (int i = 0; i < argc; ++i) {
@@ -68,6 +70,8 @@ int main(int argc, char** argv) {
       path = arg.substr(13);
     } else if (arg.rfind("--config=", 0) == 0) {
       config_path = arg.substr(9);
+    } else if (arg.rfind("--lake=", 0) == 0) {
+      lake = arg.substr(7);
     } else if (arg.rfind("--samples=", 0) == 0) {
       samples = std::stoi(arg.substr(10));
     } else {
@@ -89,6 +93,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   const auto& policy = config->routing;
+  if (!lake.empty()) config->catalog.lake_dir = lake;
+  auto catalog = lakerouter::Catalog::load(config->catalog);
+  if (!catalog.ok()) {
+    std::fprintf(stderr, "%s\n", catalog.error().message.c_str());
+    return 2;
+  }
   const auto statements = read_statements(path);
   for (size_t i = 0; i < statements.size(); ++i) {
     auto check = lakerouter::sql::analyze(statements[i]);
@@ -97,8 +107,10 @@ int main(int argc, char** argv) {
       return 1;
     }
     benchmark::RegisterBenchmark(("analyze_and_route/stmt" + std::to_string(i + 1)).c_str(),
-                                 [sql = statements[i], &router, &policy](benchmark::State& state) {
-                                   for (auto _ : state) benchmark::DoNotOptimize(analyze_and_route(sql, *router, policy));
+                                 [sql = statements[i], &catalog, &router, &policy](benchmark::State& state) {
+                                   for (auto _ : state) {
+                                     benchmark::DoNotOptimize(analyze_and_route(sql, *catalog, *router, policy));
+                                   }
                                  });
   }
   int rest_argc = static_cast<int>(rest.size());
@@ -112,12 +124,12 @@ int main(int argc, char** argv) {
   for (int s = 0; s < samples; ++s) {
     for (const auto& sql : statements) {
       const auto t0 = std::chrono::steady_clock::now();
-      benchmark::DoNotOptimize(analyze_and_route(sql, *router, policy));
+      benchmark::DoNotOptimize(analyze_and_route(sql, *catalog, *router, policy));
       micros.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
     }
   }
   const double p50 = percentile(micros, 0.50), p99 = percentile(micros, 0.99);
-  std::printf("{\"statements\": %zu, \"samples\": %zu, \"p50_us\": %.2f, \"p99_us\": %.2f}\n", statements.size(),
-              micros.size(), p50, p99);
+  std::printf("{\"statements\": %zu, \"samples\": %zu, \"catalog_tables\": %zu, \"p50_us\": %.2f, \"p99_us\": %.2f}\n",
+              statements.size(), micros.size(), catalog->tables().size(), p50, p99);
   return 0;
 }

@@ -3,7 +3,10 @@
 then the routing policy of examples/routing-seeds-i.yaml) against SQLGlot only parsing the same
 statements (Python, dialect duckdb).
 
-    .venv/bin/python bench/parse_compare.py [--build build] [--samples 2000] [--config FILE]
+    .venv/bin/python bench/parse_compare.py [--build build] [--samples 2000] [--config FILE] [--lake DIR]
+
+The C++ side loads the catalog of a demo lake (default: the SF 0.01 test lake, if generated), so
+the decision includes the catalog's pruned scan estimates for the TPC-H tables.
 
 Statements: the 22 TPC-H queries (text from DuckDB's tpch extension), point lookups and DML.
 Prints p50/p99 per side and the ratio; targets (shared/ARCHITECTURE.md): p50 <= 50 us,
@@ -66,6 +69,10 @@ def main() -> int:
     ap.add_argument("--samples", type=int, default=2000, help="timed runs of each statement (C++ side)")
     ap.add_argument("--config", default=str(ROOT / "examples" / "routing-seeds-i.yaml"),
                     help="configuration whose routing policy decides")
+    default_lake = Path(os.environ.get("LAKEROUTER_TEST_LAKE") or
+                        Path(os.environ.get("LAKEROUTER_CACHE") or Path.home() / ".cache/lakerouter") / "lake/sf0.01")
+    ap.add_argument("--lake", default=str(default_lake) if default_lake.is_dir() else "",
+                    help="demo lake whose catalog statistics feed the estimates (default: the SF 0.01 test lake)")
     ap.add_argument("--sqlglot-samples", type=int, default=30, help="timed runs of each statement (SQLGlot)")
     args = ap.parse_args()
 
@@ -77,8 +84,11 @@ def main() -> int:
     if not binary.exists():
         print(f"{binary} not found: build first (scripts/test.sh or cmake --build build)", file=sys.stderr)
         return 2
-    out = subprocess.run([str(binary), f"--statements={path}", f"--config={args.config}", f"--samples={args.samples}",
-                          "--benchmark_min_time=0.05s"], capture_output=True, text=True)
+    cmd = [str(binary), f"--statements={path}", f"--config={args.config}", f"--samples={args.samples}",
+           "--benchmark_min_time=0.05s"]
+    if args.lake:
+        cmd.append(f"--lake={args.lake}")
+    out = subprocess.run(cmd, capture_output=True, text=True)
     os.unlink(path)
     if out.returncode != 0:
         print(out.stdout, out.stderr, file=sys.stderr)
@@ -88,7 +98,8 @@ def main() -> int:
 
     print(f"statements: {len(statements)} (22 TPC-H queries, {len(POINT_LOOKUPS_AND_DML)} point lookups and DML)")
     print(f"{'':28}{'p50 (us)':>12}{'p99 (us)':>12}")
-    print(f"routing policy: {Path(args.config).name}")
+    print(f"routing policy: {Path(args.config).name}; catalog: {ours['catalog_tables']} tables"
+          f" ({args.lake or 'none'})")
     print(f"{'lakerouter analyze+route':28}{ours['p50_us']:>12.1f}{ours['p99_us']:>12.1f}")
     print(f"{'SQLGlot parse_one (Python)':28}{theirs['p50_us']:>12.1f}{theirs['p99_us']:>12.1f}")
     ratio = theirs["p50_us"] / ours["p50_us"]
