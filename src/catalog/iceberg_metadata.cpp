@@ -127,8 +127,8 @@ std::optional<std::string> iceberg_bound_text(const std::string& type, std::stri
     const auto comma = type.find(',');
     if (comma == std::string::npos || bytes.empty() || bytes.size() > 16) return std::nullopt;
     const int scale = std::atoi(type.c_str() + comma + 1);
-    __int128 unscaled = static_cast<signed char>(bytes[0]);
-    for (size_t i = 1; i < bytes.size(); ++i) unscaled = unscaled * 256 + static_cast<unsigned char>(bytes[i]);
+    __int128 unscaled = (static_cast<unsigned char>(bytes[0]) & 0x80) ? -1 : 0;  // sign extension
+    for (const char b : bytes) unscaled = unscaled * 256 + static_cast<unsigned char>(b);
     const std::string digits = int128_text(unscaled < 0 ? -unscaled : unscaled);
     const size_t whole = digits.size() > static_cast<size_t>(scale) ? digits.size() - static_cast<size_t>(scale) : 0;
     std::string text = unscaled < 0 ? "-" : "";
