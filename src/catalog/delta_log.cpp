@@ -241,6 +241,10 @@ class Replay {
     });
     read_side("maxValues", [](ColumnBounds& b, ValueKind kind, const json& v) {
       if (auto text = scalar_text(v)) b.max = make_stat_value(kind, *text);
+      // Delta truncates timestamp stats to milliseconds: the true max may be up to 999 us above.
+      if (b.max && kind == ValueKind::kTimestamp && b.max->text.ends_with("000")) {
+        b.max->text.replace(b.max->text.size() - 3, 3, "999");
+      }
     });
     read_side("nullCount", [](ColumnBounds& b, ValueKind, const json& v) {
       if (v.is_number_integer()) b.null_count = v.get<int64_t>();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <string>
 
 #include <fmt/format.h>
@@ -74,12 +75,56 @@ std::optional<std::string> canonical_timestamp(std::string_view s) {
   return fmt::format("{} {:02}:{:02}:{:02}.{}", out, hour, minute, second, fraction);
 }
 
+// A finite or infinite number; NaN is not one (SQL orders it above every number, which a bound
+// compared as a double would not).
 std::optional<double> parse_number(std::string_view s) {
   if (!s.empty() && s.front() == '+') s.remove_prefix(1);
   double v = 0;
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
+  if (ec != std::errc() || ptr != s.data() + s.size() || std::isnan(v)) return std::nullopt;
   return v;
+}
+
+// "[+-]digits[.digits]" as "[-]int[.frac]" without leading zeros in int or trailing zeros in frac;
+// nullopt for anything else (exponents, inf), which then compares as a double.
+std::optional<std::string> canonical_decimal(std::string_view s) {
+  bool negative = false;
+  if (!s.empty() && (s.front() == '+' || s.front() == '-')) {
+    negative = s.front() == '-';
+    s.remove_prefix(1);
+  }
+  const size_t dot = s.find('.');
+  std::string_view whole = s.substr(0, dot);
+  std::string_view fraction = dot == std::string_view::npos ? std::string_view() : s.substr(dot + 1);
+  auto all_digits = [](std::string_view d) {
+    return std::all_of(d.begin(), d.end(), [](unsigned char c) { return std::isdigit(c); });
+  };
+  if ((whole.empty() && fraction.empty()) || !all_digits(whole) || !all_digits(fraction)) return std::nullopt;
+  while (whole.size() > 1 && whole.front() == '0') whole.remove_prefix(1);
+  while (!fraction.empty() && fraction.back() == '0') fraction.remove_suffix(1);
+  std::string out = whole.empty() ? "0" : std::string(whole);
+  if (!fraction.empty()) out += "." + std::string(fraction);
+  if (negative && out != "0") out.insert(0, "-");
+  return out;
+}
+
+// Orders two canonical decimals.
+int compare_decimals(std::string_view a, std::string_view b) {
+  const bool neg_a = a.starts_with('-'), neg_b = b.starts_with('-');
+  if (neg_a != neg_b) return neg_a ? -1 : 1;
+  if (neg_a) {
+    a.remove_prefix(1);
+    b.remove_prefix(1);
+  }
+  const std::string_view int_a = a.substr(0, a.find('.')), int_b = b.substr(0, b.find('.'));
+  int c = 0;
+  if (int_a.size() != int_b.size()) {
+    c = int_a.size() < int_b.size() ? -1 : 1;
+  } else {
+    c = a.compare(b);  // same integer width: digit order, then the fraction's (trailing zeros removed)
+    c = c < 0 ? -1 : c > 0 ? 1 : 0;
+  }
+  return neg_a ? -c : c;
 }
 
 }  // namespace
@@ -131,6 +176,9 @@ std::optional<StatValue> make_stat_value(ValueKind kind, std::string_view text) 
       text = trim(text);
       auto number = parse_number(text);
       if (!number) return std::nullopt;
+      if (kind != ValueKind::kFloat) {
+        if (auto exact = canonical_decimal(text)) return StatValue{std::move(*exact), *number, true};
+      }
       return StatValue{std::string(text), *number};
     }
     case ValueKind::kBoolean: {
@@ -142,8 +190,13 @@ std::optional<StatValue> make_stat_value(ValueKind kind, std::string_view text) 
     case ValueKind::kDate: {
       text = trim(text);
       if (!is_date_prefix(text)) return std::nullopt;
-      // A timestamp literal compared with a date column keeps only its date (conservative for
-      // ranges: the day itself is never pruned).
+      // A timestamp literal compared with a date column equals its date only at midnight; at
+      // any other time the date alone would prune wrongly (d < '1995-02-01 12:00' holds for
+      // 1995-02-01), so such a value prunes nothing.
+      if (text.size() > 10) {
+        auto timestamp = canonical_timestamp(text);
+        if (!timestamp || !timestamp->ends_with(" 00:00:00.000000")) return std::nullopt;
+      }
       return StatValue{std::string(text.substr(0, 10)), 0};
     }
     case ValueKind::kTimestamp: {
@@ -162,7 +215,9 @@ int compare_stat_values(ValueKind kind, const StatValue& a, const StatValue& b) 
     case ValueKind::kInteger:
     case ValueKind::kFloat:
     case ValueKind::kDecimal:
-    case ValueKind::kBoolean: return a.number < b.number ? -1 : a.number > b.number ? 1 : 0;
+    case ValueKind::kBoolean:
+      if (a.exact && b.exact) return compare_decimals(a.text, b.text);
+      return a.number < b.number ? -1 : a.number > b.number ? 1 : 0;
     default: {
       // Byte order, as Parquet, Delta and Iceberg order UTF-8 strings; dates and timestamps in
       // canonical form order the same way.

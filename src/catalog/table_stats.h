@@ -14,13 +14,16 @@
 
 namespace lakerouter {
 
-// How values of a column compare. Decimals compare as doubles (exact enough to prune).
+// How values of a column compare (see catalog/stats_value.h).
 enum class ValueKind : uint8_t { kBoolean, kInteger, kFloat, kDecimal, kString, kDate, kTimestamp, kOther };
 
 // A bound or partition value: canonical text, and its numeric value for numeric kinds.
+// `exact`: the text is a canonical decimal (integers and decimals written without exponent),
+// compared digit by digit, so BIGINTs beyond 2^53 and long decimals keep their order.
 struct StatValue {
   std::string text;
   double number = 0;
+  bool exact = false;
 
   bool operator==(const StatValue&) const = default;
 };

@@ -475,8 +475,8 @@ class Walker {
     switch (type) {
       case ExpressionType::COMPARE_EQUAL:
       case ExpressionType::COMPARE_NOT_DISTINCT_FROM: return PredicateOp::kEq;
-      case ExpressionType::COMPARE_NOTEQUAL:
-      case ExpressionType::COMPARE_DISTINCT_FROM: return PredicateOp::kNe;
+      case ExpressionType::COMPARE_NOTEQUAL: return PredicateOp::kNe;
+      // IS DISTINCT FROM is true for NULLs, unlike <>: no predicate op says that.
       case ExpressionType::COMPARE_LESSTHAN: return PredicateOp::kLt;
       case ExpressionType::COMPARE_LESSTHANOREQUALTO: return PredicateOp::kLe;
       case ExpressionType::COMPARE_GREATERTHAN: return PredicateOp::kGt;

@@ -233,6 +233,8 @@ const Case kCases[] = {
     {"SELECT * FROM t WHERE a IN (1, ?, 3)", "preds=t:a:IN:- params=1"},  // values known only at execution
     {"SELECT * FROM t WHERE a BETWEEN ? AND 10", "preds=t:a:BETWEEN:- params=1"},
     {"SELECT * FROM t WHERE a = NULL", "preds=t:a:=:-"},
+    {"SELECT * FROM t WHERE a IS NOT DISTINCT FROM 5", "preds=t:a:=:5"},
+    {"SELECT * FROM t WHERE a IS DISTINCT FROM 5", "preds=-"},  // true for NULLs: not a <> b
     // --- references: a table named twice may be filtered differently each time ---
     {"SELECT * FROM t a JOIN t b ON a.id = b.id WHERE a.x = 1", "refs=t:2 preds=t:x:=:1"},
     {"SELECT * FROM t WHERE a IN (SELECT a FROM t WHERE b = 2)", "refs=t:2"},
