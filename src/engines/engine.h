@@ -26,6 +26,9 @@ class Engine {
 
   virtual std::string_view name() const = 0;
 
+  // The SQL dialect statements must be written in: "duckdb", "postgres", "trino", "databricks".
+  virtual std::string_view dialect() const = 0;
+
   // Prepares the statement and returns its stream. Errors in the statement (syntax, unknown
   // table, bad parameters) are returned here, before any row; execution errors come from next().
   virtual Result<std::unique_ptr<ResultStream>> execute(const Statement& statement,

@@ -43,6 +43,7 @@ class DuckDBEngine final : public Engine {
   ~DuckDBEngine() override;
 
   std::string_view name() const override { return "duckdb"; }
+  std::string_view dialect() const override { return "duckdb"; }
   Result<std::unique_ptr<ResultStream>> execute(const Statement& statement,
                                                 const Session& session) override;
   EngineHealth health() override;

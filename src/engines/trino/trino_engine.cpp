@@ -1,0 +1,2 @@
+// Placeholder: the trino engine is being written (issue 4).
+#include "engines/engine.h"

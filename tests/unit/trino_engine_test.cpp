@@ -1,0 +1,2 @@
+// Placeholder: tests of the trino engine are being written (issue 4).
+#include <gtest/gtest.h>
