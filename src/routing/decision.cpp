@@ -32,6 +32,7 @@ std::string_view reason_code_name(ReasonCode code) {
     case ReasonCode::kFastestNoneWithinTarget: return "FASTEST_NONE_WITHIN_TARGET";
     case ReasonCode::kNoCapableEngine: return "NO_CAPABLE_ENGINE";
     case ReasonCode::kEngineNotConnected: return "ENGINE_NOT_CONNECTED";
+    case ReasonCode::kFailedOver: return "FAILED_OVER";
   }
   return "UNKNOWN";
 }
@@ -93,6 +94,18 @@ nlohmann::json Decision::to_json() const {
                       {"files_total", t.files_total},
                       {"pruned_by", t.pruned_by},
                       {"summary", t.describe()}});
+  }
+  if (!attempts.empty()) {
+    nlohmann::json tries = nlohmann::json::array();
+    for (const auto& a : attempts) {
+      nlohmann::json t = {{"engine", a.engine}, {"ok", a.ok}};
+      if (!a.ok) {
+        t["error_code"] = a.error_code;
+        t["error"] = a.error;
+      }
+      tries.push_back(std::move(t));
+    }
+    out["attempts"] = std::move(tries);
   }
   out["scan"] = {{"rows", est_rows ? nlohmann::json(*est_rows) : nlohmann::json(nullptr)},
                  {"bytes", est_bytes ? nlohmann::json(*est_bytes) : nlohmann::json(nullptr)},

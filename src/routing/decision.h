@@ -45,6 +45,7 @@ enum class ReasonCode : uint8_t {
   kNoCapableEngine,
   // Execution (added by the pipeline).
   kEngineNotConnected,  // the chosen engine is declared for routing but not connected: ran elsewhere
+  kFailedOver,          // the chosen engine failed before any row; the statement was routed again
 };
 
 std::string_view reason_code_name(ReasonCode code);  // "PINNED_BY_HINT", ...
@@ -74,6 +75,14 @@ struct TableScan {
   std::string describe() const;  // "tpch.orders: 1 of 7 files after pruning on o_year, ~2,256 rows, 98.9 KB"
 };
 
+// One try at running the statement on an engine (the pipeline records them; a failover makes two).
+struct Attempt {
+  std::string engine;
+  bool ok = false;
+  std::string error_code;  // stable error code name when it failed, e.g. ENGINE_UNAVAILABLE
+  std::string error;
+};
+
 enum class DecisionStage : uint8_t { kPinned, kRule, kDefault, kOnlyCandidate, kCost, kNone };
 std::string_view decision_stage_name(DecisionStage stage);  // "pinned", "rule", ..., "none"
 
@@ -86,6 +95,7 @@ struct Decision {
   std::optional<double> est_rows;     // scanned, over every table read
   std::optional<double> est_bytes;
   std::vector<TableScan> scans;       // one per table read
+  std::vector<Attempt> attempts;      // filled by the pipeline when it runs the statement
 
   bool ok() const { return !engine.empty(); }
   const Candidate* candidate(std::string_view engine_name) const;

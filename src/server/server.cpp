@@ -60,6 +60,7 @@ Status Server::start() {
   s.http_port = *port;
   spdlog::info("HTTP API listening on http://{}:{}", s.config.http.host, s.http_port);
   s.catalog->start(s.config.catalog.refresh_interval);
+  s.pipeline->monitor().start();
   if (s.config.catalog.refresh_interval.count() > 0) {
     spdlog::info("catalog: checking for new table snapshots every {} ms", s.config.catalog.refresh_interval.count());
   }
@@ -80,6 +81,7 @@ void Server::stop() {
   if (impl_->http_server) impl_->http_server->stop();
   impl_->http_server.reset();
   if (impl_->catalog) impl_->catalog->stop();
+  if (impl_->pipeline) impl_->pipeline->monitor().stop();
 }
 
 int Server::http_port() const { return impl_->http_port; }

@@ -2,6 +2,7 @@
 #include <set>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "engines/duckdb/duckdb_engine.h"
 #include "server/pipeline.h"
@@ -70,12 +71,11 @@ TEST(Pipeline, RefusesSeveralStatementsAndBadSyntax) {
 
 TEST(Pipeline, StopsQueriesAtTheirDeadline) {
   auto pipeline = make_pipeline(100ms);
+  // run() fetches the first batch, so a statement that produces nothing in time fails there.
   auto query = pipeline->run(Statement{"SELECT count(*) FROM range(1000000000000)"}, Session());
-  ASSERT_TRUE(query.ok());
+  ASSERT_FALSE(query.ok());
+  EXPECT_EQ(query.error().code, ErrorCode::kQueryTimeout);
   ResultBatch batch;
-  auto more = query->stream->next(batch);
-  ASSERT_FALSE(more.ok());
-  EXPECT_EQ(more.error().code, ErrorCode::kQueryTimeout);
 
   Session patient;
   patient.timeout = 30s;  // a request may ask for more time than the default
@@ -186,6 +186,143 @@ TEST(Pipeline, QueryIdsAreUnique) {
     ids.insert(q->query_id);
   }
   EXPECT_EQ(ids.size(), 50u);
+}
+
+}  // namespace
+}  // namespace lakerouter
+
+namespace lakerouter {
+namespace {
+
+// An engine that is down: every statement fails as an unreachable server would.
+class DownEngine final : public Engine {
+ public:
+  explicit DownEngine(std::string name) : name_(std::move(name)) {}
+  std::string_view name() const override { return name_; }
+  std::string_view dialect() const override { return "trino"; }
+  Result<std::unique_ptr<ResultStream>> execute(const Statement&, const Session&) override {
+    ++calls;
+    return Error(ErrorCode::kEngineUnavailable, name_ + " at http://127.0.0.1:1 refused the connection");
+  }
+  EngineHealth health() override { return {false, "connection refused"}; }
+  int calls = 0;
+
+ private:
+  std::string name_;
+};
+
+struct FailoverPipeline {
+  std::unique_ptr<LiveCatalog> catalog = std::make_unique<LiveCatalog>(Catalog(), CatalogOptions());
+  std::unique_ptr<routing::Router> router;
+  std::shared_ptr<DownEngine> trino = std::make_shared<DownEngine>("trino");
+  std::unique_ptr<Pipeline> pipeline;
+};
+
+// Joins go to Trino (down); DuckDB is the other capable engine.
+FailoverPipeline make_failover_pipeline() {
+  FailoverPipeline f;
+  routing::RoutingPolicy policy;
+  routing::Rule joins;
+  joins.name = "joins";
+  joins.match.has_join = true;
+  joins.route = {"trino"};
+  policy.rules.push_back(joins);
+  auto router = routing::Router::create(
+      policy, {routing::default_engine_profile("duckdb", routing::EngineType::kDuckDB),
+               routing::default_engine_profile("trino", routing::EngineType::kTrino)});
+  EXPECT_TRUE(router.ok());
+  f.router = std::make_unique<routing::Router>(std::move(*router));
+  DuckDBEngineOptions options;
+  options.load_extensions = {};
+  options.pool_size = 2;
+  auto duckdb = DuckDBEngine::open(options, Catalog());
+  EXPECT_TRUE(duckdb.ok());
+  std::vector<std::shared_ptr<Engine>> engines{std::move(*duckdb), f.trino};
+  PipelineOptions pipeline_options;
+  pipeline_options.monitor.check_interval = std::chrono::milliseconds(0);
+  f.pipeline = std::make_unique<Pipeline>(std::move(engines), pipeline_options, *f.catalog, *f.router);
+  return f;
+}
+
+TEST(Failover, ReadOnlyStatementsMoveToTheNextEngineAndSayWhy) {
+  auto f = make_failover_pipeline();
+  auto query = f.pipeline->run(Statement{"SELECT count(*) FROM range(3) a JOIN range(3) b USING (range)"}, Session());
+  ASSERT_TRUE(query.ok()) << query.error().message;
+  EXPECT_EQ(query->engine, "duckdb");
+  ASSERT_EQ(query->decision.attempts.size(), 2u);
+  EXPECT_EQ(query->decision.attempts[0].engine, "trino");
+  EXPECT_FALSE(query->decision.attempts[0].ok);
+  EXPECT_EQ(query->decision.attempts[0].error_code, "ENGINE_UNAVAILABLE");
+  EXPECT_EQ(query->decision.attempts[1].engine, "duckdb");
+  EXPECT_TRUE(query->decision.attempts[1].ok);
+  ASSERT_FALSE(query->decision.reasons.empty());
+  EXPECT_EQ(query->decision.reasons.front().code, routing::ReasonCode::kFailedOver);
+  EXPECT_NE(query->decision.reasons.front().message.find("trino failed before returning any row"), std::string::npos);
+  ResultBatch batch;
+  auto more = query->stream->next(batch);
+  ASSERT_TRUE(more.ok() && *more);
+  EXPECT_EQ(batch.column(0).int64_at(0), 3);
+  const auto json = query->decision.to_json();
+  EXPECT_EQ(json["attempts"].size(), 2u);
+}
+
+TEST(Failover, WritesAreNeverRetried) {
+  auto f = make_failover_pipeline();
+  Session pinned;
+  pinned.engine_request = "trino";
+  auto write = f.pipeline->run(Statement{"CREATE TABLE t AS SELECT 1 AS x"}, pinned);
+  ASSERT_FALSE(write.ok());
+  EXPECT_EQ(write.error().code, ErrorCode::kEngineUnavailable);
+  EXPECT_NE(write.error().message.find("writes are never retried"), std::string::npos) << write.error().message;
+  EXPECT_EQ(f.trino->calls, 1);
+}
+
+TEST(Failover, RepeatedFailuresOpenTheBreakerAndRoutingAvoidsTheEngine) {
+  auto f = make_failover_pipeline();
+  const Statement join{"SELECT * FROM range(3) a JOIN range(3) b USING (range)"};
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(f.pipeline->run(join, Session()).ok());
+  EXPECT_EQ(f.trino->calls, 3);
+  const auto status = f.pipeline->monitor().status();
+  const auto trino = std::find_if(status.begin(), status.end(), [](const EngineStatus& s) { return s.engine == "trino"; });
+  ASSERT_NE(trino, status.end());
+  EXPECT_EQ(trino->state, BreakerState::kOpen);
+
+  // Now routing itself rules Trino out: no further attempt reaches it.
+  auto query = f.pipeline->run(join, Session());
+  ASSERT_TRUE(query.ok());
+  EXPECT_EQ(f.trino->calls, 3);
+  EXPECT_EQ(query->engine, "duckdb");
+  EXPECT_TRUE(query->decision.has_reason(routing::ReasonCode::kEngineUnhealthy));
+}
+
+TEST(EngineMonitorTest, HalfOpensAfterTheCooldownAndClosesOnSuccess) {
+  auto down = std::make_shared<DownEngine>("trino");
+  EngineMonitorOptions options;
+  options.failure_threshold = 2;
+  options.open_for = std::chrono::milliseconds(0);  // half-open at the next look
+  options.check_interval = std::chrono::milliseconds(0);
+  EngineMonitor monitor({down}, options);
+  monitor.record_failure("trino", "boom");
+  EXPECT_TRUE(monitor.routing_states().empty()) << "one failure is not enough";
+  monitor.record_failure("trino", "boom");
+  EXPECT_EQ(monitor.status()[0].state, BreakerState::kHalfOpen) << "open_for elapsed at once";
+  EXPECT_TRUE(monitor.try_acquire("trino")) << "the probe";
+  EXPECT_FALSE(monitor.try_acquire("trino")) << "one probe at a time";
+  ASSERT_EQ(monitor.routing_states().size(), 1u);
+  monitor.record_success("trino");
+  EXPECT_EQ(monitor.status()[0].state, BreakerState::kClosed);
+  EXPECT_TRUE(monitor.routing_states().empty());
+}
+
+TEST(EngineMonitorTest, AFailedHealthCheckOpensTheBreaker) {
+  auto down = std::make_shared<DownEngine>("trino");
+  EngineMonitorOptions options;
+  options.check_interval = std::chrono::milliseconds(0);
+  EngineMonitor monitor({down}, options);
+  monitor.check_now();
+  const auto status = monitor.status();
+  EXPECT_EQ(status[0].state, BreakerState::kOpen);
+  EXPECT_NE(status[0].last_error.find("connection refused"), std::string::npos);
 }
 
 }  // namespace

@@ -182,10 +182,11 @@ void Endpoints::query(Exchange& exchange) {
   auto statement = read_statement(exchange, session);
   if (!statement) return;
 
-  auto query = pipeline_.run(*statement, session);
+  const std::string query_id = pipeline_.new_query_id();
+  auto query = pipeline_.run(*statement, session, query_id);
   if (!query.ok()) {
-    spdlog::debug("query rejected: {}: {}", error_code_name(query.error().code), query.error().message);
-    respond_error(exchange, query.error());
+    spdlog::debug("query {} failed: {}: {}", query_id, error_code_name(query.error().code), query.error().message);
+    respond_error(exchange, query.error(), query_id);
     return;
   }
   ResultStream& stream = *query->stream;
@@ -293,10 +294,17 @@ void Endpoints::health(Exchange& exchange) { exchange.respond(200, "application/
 void Endpoints::ready(Exchange& exchange) {
   json engines = json::object();
   bool all_ready = true;
+  const auto breakers = pipeline_.monitor().status();
   for (const auto& engine : pipeline_.engines()) {
     auto h = engine->health();
     all_ready = all_ready && h.ready;
-    engines[std::string(engine->name())] = {{"ready", h.ready}, {"detail", h.detail}};
+    json e = {{"ready", h.ready}, {"detail", h.detail}};
+    for (const auto& b : breakers) {
+      if (b.engine != engine->name()) continue;
+      e["circuit"] = breaker_state_name(b.state);
+      if (!b.last_error.empty()) e["last_error"] = b.last_error;
+    }
+    engines[std::string(engine->name())] = std::move(e);
   }
   json out = {{"status", all_ready ? "ready" : "not_ready"}, {"engines", engines}};
   exchange.respond(all_ready ? 200 : 503, "application/json", out.dump());
