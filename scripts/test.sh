@@ -3,9 +3,12 @@
 #
 #   scripts/test.sh
 #
-# Steps: bootstrap -> build (warnings are errors) -> unit tests (ctest) -> ASan/UBSan build and
-# unit tests -> clang-tidy -> integration tests (pytest, real server and clients on loopback).
-# LAKEROUTER_SKIP_ASAN=1 / LAKEROUTER_SKIP_TIDY=1 skip those steps for a quick local loop.
+# Steps: bootstrap -> test lake -> the real test servers (PostgreSQL, Trino: scripts/services.sh,
+# started in the background while the build runs) -> build (warnings are errors) -> unit tests
+# (ctest) -> ASan/UBSan build and unit tests -> clang-tidy -> integration tests (pytest, real
+# server and clients on loopback) -> servers stopped.
+# LAKEROUTER_SKIP_ASAN=1 / LAKEROUTER_SKIP_TIDY=1 skip those steps for a quick local loop;
+# LAKEROUTER_KEEP_SERVICES=1 leaves the test servers running for the next run to reuse.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -17,12 +20,32 @@ step() { log "== $* (at $((SECONDS - started)) s)"; }
 step "bootstrap"
 scripts/bootstrap.sh
 
-step "build"
-build_tree build -DLAKEROUTER_WERROR=ON
-
 step "demo lake for tests (SF 0.01)"
 export LAKEROUTER_TEST_LAKE="$LAKEROUTER_CACHE/lake/sf0.01"
 .venv/bin/python scripts/gen_demo_lake.py --sf 0.01 --out "$LAKEROUTER_TEST_LAKE"
+
+step "test servers: PostgreSQL and Trino (in the background during the build)"
+services_env=$(mktemp)
+services_log=$(mktemp)
+scripts/services.sh start --lake "$LAKEROUTER_TEST_LAKE" >"$services_env" 2>"$services_log" &
+services_pid=$!
+stop_services() {
+  [ "${LAKEROUTER_KEEP_SERVICES:-0}" = 1 ] || scripts/services.sh stop >/dev/null 2>&1 || true
+  rm -f "$services_env" "$services_log"
+}
+trap stop_services EXIT
+
+step "build"
+build_tree build -DLAKEROUTER_WERROR=ON
+
+step "waiting for the test servers"
+if ! wait "$services_pid"; then
+  cat "$services_log" >&2
+  die "the test servers did not start (see above)"
+fi
+cat "$services_log" >&2
+# shellcheck disable=SC1090
+source "$services_env"  # LAKEROUTER_PG_DSN, LAKEROUTER_TRINO_URL, ...
 
 step "unit tests"
 (cd build && ctest -j "$(nproc)" --output-on-failure)
