@@ -156,6 +156,38 @@ Status YamlReader::get_ms(const YAML::Node& map, const char* key, const std::str
   return Status::Ok();
 }
 
+Status YamlReader::get_expanded(const YAML::Node& map, const char* key, const std::string& where,
+                                std::string& out) const {
+  std::string raw;
+  if (Status s = get(map, key, where, raw); !s.ok()) return s;
+  if (!map[key]) return Status::Ok();
+  std::string expanded;
+  size_t pos = 0;
+  while (pos < raw.size()) {
+    const size_t open = raw.find("${", pos);
+    if (open == std::string::npos) {
+      expanded.append(raw, pos);
+      break;
+    }
+    const size_t close = raw.find('}', open + 2);
+    if (close == std::string::npos) {
+      return error(map[key], fmt::format("'{}.{}' has '${{' without a closing '}}'", where, key));
+    }
+    expanded.append(raw, pos, open - pos);
+    const std::string name = raw.substr(open + 2, close - open - 2);
+    const char* value = std::getenv(name.c_str());
+    if (name.empty() || !value) {
+      return error(map[key], fmt::format("'{}.{}' refers to ${{{}}}, which is not set in the environment; export it "
+                                         "before starting lakerouter",
+                                         where, key, name));
+    }
+    expanded += value;
+    pos = close + 1;
+  }
+  out = std::move(expanded);
+  return Status::Ok();
+}
+
 Status YamlReader::get_path(const YAML::Node& map, const char* key, const std::string& where, std::string& out) const {
   if (Status s = get(map, key, where, out); !s.ok()) return s;
   if (map[key] && !out.empty()) out = resolve(out);

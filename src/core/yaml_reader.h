@@ -69,6 +69,10 @@ class YamlReader {
 
   Status get_ms(const YAML::Node& map, const char* key, const std::string& where, std::chrono::milliseconds& out) const;
 
+  // A string in which ${NAME} is replaced by the environment variable NAME (an error when it is
+  // not set), so that DSNs, URLs and tokens with credentials stay out of the file.
+  Status get_expanded(const YAML::Node& map, const char* key, const std::string& where, std::string& out) const;
+
   // A path, resolved against the configuration file's folder ("~/" against $HOME).
   Status get_path(const YAML::Node& map, const char* key, const std::string& where, std::string& out) const;
   std::string resolve(const std::string& path) const;

@@ -105,6 +105,48 @@ bool valid_engine_name(const std::string& name) {
   });
 }
 
+// `engines.<name>.connection`: how to reach a PostgreSQL or Trino engine.
+Status read_connection(const YamlReader& r, const YAML::Node& node, const std::string& name, routing::EngineType type,
+                       Config& c) {
+  const std::string where = "engines." + name + ".connection";
+  if (!node.IsMap()) return r.error(node, "'" + where + "' must be a mapping (dsn: ... for postgres, url: ... for trino)");
+  EngineConnection conn;
+  conn.name = name;
+  conn.type = type;
+  conn.line = YamlReader::line_of(node);
+  LR_TRY(r.get_ms(node, "connect_timeout_ms", where, conn.connect_timeout));
+  switch (type) {
+    case routing::EngineType::kPostgres:
+      LR_TRY(r.check_keys(node, where, {"dsn", "pool_size", "idle_timeout_ms", "connect_timeout_ms"}));
+      LR_TRY(r.get_expanded(node, "dsn", where, conn.dsn));
+      if (conn.dsn.empty()) {
+        return r.error(node, "'" + where + ".dsn' is required, e.g. dsn: ${LAKEROUTER_PG_DSN} or "
+                             "postgresql://user@host:5432/db");
+      }
+      LR_TRY(r.get(node, "pool_size", where, conn.pool_size));
+      if (conn.pool_size < 1) return r.error(node["pool_size"], "'" + where + ".pool_size' must be at least 1");
+      LR_TRY(r.get_ms(node, "idle_timeout_ms", where, conn.idle_timeout));
+      break;
+    case routing::EngineType::kTrino:
+      LR_TRY(r.check_keys(node, where, {"url", "user", "catalog", "schema", "connect_timeout_ms"}));
+      LR_TRY(r.get_expanded(node, "url", where, conn.url));
+      if (!conn.url.starts_with("http://") && !conn.url.starts_with("https://")) {
+        return r.error(node, "'" + where + ".url' must be the coordinator's http:// or https:// address, e.g. "
+                             "url: ${LAKEROUTER_TRINO_URL}");
+      }
+      LR_TRY(r.get(node, "user", where, conn.user));
+      LR_TRY(r.get(node, "catalog", where, conn.catalog));
+      LR_TRY(r.get(node, "schema", where, conn.schema));
+      break;
+    default:
+      return r.error(node, fmt::format("engines of type {} cannot be connected yet; remove '{}' to declare {} for "
+                                       "routing only",
+                                       routing::engine_type_name(type), where, name));
+  }
+  c.connections.push_back(std::move(conn));
+  return Status::Ok();
+}
+
 // `engines.duckdb` holds the embedded DuckDB's options; any other entry declares an engine for
 // routing by its `type`. Every engine may carry `capabilities` and `pricing` (routing/).
 Status read_engines(const YamlReader& r, const YAML::Node& node, Config& c) {
@@ -142,7 +184,7 @@ Status read_engines(const YamlReader& r, const YAML::Node& node, Config& c) {
                                            "named '{}', give it a 'type': duckdb, postgres, trino or databricks",
                                            name, name));
     }
-    LR_TRY(r.check_keys(e, where, {"type", "capabilities", "pricing"}));
+    LR_TRY(r.check_keys(e, where, {"type", "capabilities", "pricing", "connection"}));
     if (!valid_engine_name(name)) {
       return r.error(kv.first, fmt::format("engine name '{}' may only hold lower-case letters, digits, _ and -", name));
     }
@@ -155,6 +197,7 @@ Status read_engines(const YamlReader& r, const YAML::Node& node, Config& c) {
     profile.line = YamlReader::line_of(kv.first);
     LR_TRY(routing::read_engine_profile(r, e, where, profile));
     c.engine_profiles.push_back(std::move(profile));
+    if (const YAML::Node conn = e["connection"]) LR_TRY(read_connection(r, conn, name, *type, c));
   }
   return Status::Ok();
 }

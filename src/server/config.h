@@ -25,6 +25,22 @@ struct HttpOptions {
   std::chrono::milliseconds read_timeout{30000};
 };
 
+// How to reach an engine declared under `engines:` (`connection:`). An engine without one is
+// declared for routing only (the pipeline then runs its statements elsewhere, and says so).
+struct EngineConnection {
+  std::string name;
+  routing::EngineType type = routing::EngineType::kPostgres;
+  std::string dsn;      // postgres: a libpq connection string or URI (${VAR} expanded)
+  std::string url;      // trino: the coordinator, e.g. http://127.0.0.1:8080 (${VAR} expanded)
+  std::string user;     // trino: default user when the session has none
+  std::string catalog;  // trino: session catalog that lakerouter's schema.table names resolve in
+  std::string schema;   // trino: session schema, optional
+  int pool_size = 8;    // postgres: connections at most
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds idle_timeout{60000};  // postgres: idle pooled connections closed after
+  int line = 0;
+};
+
 struct Config {
   std::string source = "<built-in default>";  // the file it came from
   std::string log_level = "info";
@@ -35,6 +51,7 @@ struct Config {
   // Every engine routing knows, the embedded DuckDB ("duckdb") first, then those declared under
   // `engines:` in file order (engines not connected yet may be declared for routing).
   std::vector<routing::EngineProfile> engine_profiles;
+  std::vector<EngineConnection> connections;  // engines to connect, in `engines:` order
   routing::RoutingPolicy routing;
 };
 

@@ -114,3 +114,56 @@ TEST(Config, SyntaxErrorsNameTheLine) {
 
 }  // namespace
 }  // namespace lakerouter
+
+namespace lakerouter {
+namespace {
+
+TEST(Config, EngineConnectionsExpandEnvironmentVariables) {
+  testing::TempDir dir;
+  ::setenv("LAKEROUTER_TEST_DSN", "postgresql://u:secret@127.0.0.1:5999/db", 1);
+  auto c = load(dir,
+                "engines:\n"
+                "  pg:\n"
+                "    type: postgres\n"
+                "    connection:\n"
+                "      dsn: ${LAKEROUTER_TEST_DSN}\n"
+                "      pool_size: 3\n"
+                "  trino:\n"
+                "    type: trino\n"
+                "    connection:\n"
+                "      url: http://127.0.0.1:${LAKEROUTER_TEST_PORT_UNSET_X}\n");
+  expect_error(c, "refers to ${LAKEROUTER_TEST_PORT_UNSET_X}, which is not set in the environment");
+  ::setenv("LAKEROUTER_TEST_PORT_UNSET_X", "8081", 1);
+  c = load(dir,
+           "engines:\n"
+           "  pg:\n"
+           "    type: postgres\n"
+           "    connection: {dsn: '${LAKEROUTER_TEST_DSN}', pool_size: 3}\n"
+           "  trino:\n"
+           "    type: trino\n"
+           "    connection: {url: 'http://127.0.0.1:${LAKEROUTER_TEST_PORT_UNSET_X}', catalog: delta}\n");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  ASSERT_EQ(c->connections.size(), 2u);
+  EXPECT_EQ(c->connections[0].name, "pg");
+  EXPECT_EQ(c->connections[0].dsn, "postgresql://u:secret@127.0.0.1:5999/db");
+  EXPECT_EQ(c->connections[0].pool_size, 3);
+  EXPECT_EQ(c->connections[1].url, "http://127.0.0.1:8081");
+  EXPECT_EQ(c->connections[1].catalog, "delta");
+  ::unsetenv("LAKEROUTER_TEST_PORT_UNSET_X");
+  ::unsetenv("LAKEROUTER_TEST_DSN");
+}
+
+TEST(Config, EngineConnectionMistakes) {
+  testing::TempDir dir;
+  expect_error(load(dir, "engines:\n  pg:\n    type: postgres\n    connection: {pool_size: 2}\n"),
+               "'engines.pg.connection.dsn' is required");
+  expect_error(load(dir, "engines:\n  t:\n    type: trino\n    connection: {url: 127.0.0.1:8080}\n"),
+               "must be the coordinator's http:// or https:// address");
+  expect_error(load(dir, "engines:\n  t:\n    type: trino\n    connection: {url: 'http://x', dsn: y}\n"),
+               "dsn");
+  expect_error(load(dir, "engines:\n  d:\n    type: databricks\n    connection: {url: 'http://x'}\n"),
+               "cannot be connected yet");
+}
+
+}  // namespace
+}  // namespace lakerouter
