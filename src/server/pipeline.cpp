@@ -8,6 +8,7 @@
 #include "core/utf8.h"
 #include "server/explain_route.h"
 #include "sql/analyzer.h"
+#include "sql/dialect.h"
 #include "sql/explain_route.h"
 
 namespace lakerouter {
@@ -172,7 +173,7 @@ Result<RunningQuery> Pipeline::run(const Statement& statement, const Session& se
 
     // A half-open engine takes one probe at a time; others find it unavailable meanwhile.
     Status started = monitor_.try_acquire(query.engine)
-                         ? start_on(**engine, statement, session, query)
+                         ? start_on(**engine, statement, routed->profile, session, query)
                          : Status(Error(ErrorCode::kEngineUnavailable,
                                         fmt::format("{} is recovering from failures (circuit half-open)", query.engine)));
     if (started.ok()) {
@@ -220,9 +221,12 @@ Result<std::shared_ptr<Engine>> Pipeline::pick_engine(routing::Decision& decisio
 }
 
 // Starts the statement under its deadline and fetches the first batch.
-Status Pipeline::start_on(Engine& engine, const Statement& statement, const Session& session, RunningQuery& query) {
+Status Pipeline::start_on(Engine& engine, const Statement& statement, const sql::QueryProfile& profile,
+                          const Session& session, RunningQuery& query) {
   const auto timeout = std::min(session.timeout.value_or(options_.default_timeout), options_.max_timeout);
-  auto stream = engine.execute(statement, session);
+  Statement to_run = statement;
+  to_run.sql = sql::translate(sql::without_terminator(statement.sql), profile, engine.dialect());
+  auto stream = engine.execute(to_run, session);
   if (!stream.ok()) return stream.error();
   auto guarded = std::make_unique<DeadlineStream>(std::move(*stream), watchdog_, query.started + timeout);
   ResultBatch first;

@@ -78,7 +78,8 @@ class Pipeline {
 
   std::shared_ptr<Engine> connected(std::string_view name) const;
   Result<std::shared_ptr<Engine>> pick_engine(routing::Decision& decision) const;
-  Status start_on(Engine& engine, const Statement& statement, const Session& session, RunningQuery& query);
+  Status start_on(Engine& engine, const Statement& statement, const sql::QueryProfile& profile,
+                  const Session& session, RunningQuery& query);
   Result<RoutedStatement> route_with(const Statement& statement, const Session& session,
                                      std::span<const routing::EngineState> states) const;
 

@@ -2,13 +2,51 @@
 
 #include <csignal>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "engines/duckdb/duckdb_engine.h"
+#include "engines/postgres/postgres_engine.h"
+#include "engines/trino/trino_engine.h"
 #include "frontends/http/endpoints.h"
 #include "frontends/http/http_server.h"
 
 namespace lakerouter {
+
+namespace {
+
+// Opens (without connecting: servers may come up later) an engine declared with a `connection`.
+Result<std::shared_ptr<Engine>> open_connected_engine(const EngineConnection& c) {
+  switch (c.type) {
+    case routing::EngineType::kPostgres: {
+      PostgresEngineOptions o;
+      o.name = c.name;
+      o.dsn = c.dsn;
+      o.pool_size = c.pool_size;
+      o.idle_timeout = c.idle_timeout;
+      o.connect_timeout = c.connect_timeout;
+      auto engine = PostgresEngine::open(o);
+      if (!engine.ok()) return engine.error();
+      return std::shared_ptr<Engine>(std::move(*engine));
+    }
+    case routing::EngineType::kTrino: {
+      TrinoEngineOptions o;
+      o.name = c.name;
+      o.url = c.url;
+      if (!c.user.empty()) o.user = c.user;
+      if (!c.catalog.empty()) o.catalog = c.catalog;
+      o.schema = c.schema;
+      o.connect_timeout = c.connect_timeout;
+      auto engine = TrinoEngine::open(o);
+      if (!engine.ok()) return engine.error();
+      return std::shared_ptr<Engine>(std::move(*engine));
+    }
+    default:
+      return Error(ErrorCode::kConfigError, fmt::format("engine {}: its type cannot be connected yet", c.name));
+  }
+}
+
+}  // namespace
 
 struct Server::Impl {
   Config config;
@@ -45,6 +83,16 @@ Status Server::start() {
   engines.push_back(std::move(*duckdb));
   spdlog::info("engine duckdb: {} connections, extensions from {}", s.config.duckdb.pool_size,
                s.config.duckdb.extension_directory);
+  for (const auto& connection : s.config.connections) {
+    auto engine = open_connected_engine(connection);
+    if (!engine.ok()) {
+      return Error(ErrorCode::kConfigError,
+                   fmt::format("{}: engines.{}.connection: {}", s.config.source, connection.name, engine.error().message));
+    }
+    engines.push_back(std::move(*engine));
+    spdlog::info("engine {}: {} ({})", connection.name, routing::engine_type_name(connection.type),
+                 connection.type == routing::EngineType::kTrino ? connection.url : "PostgreSQL, DSN from the configuration");
+  }
 
   auto router = routing::Router::create(s.config.routing, s.config.engine_profiles);
   if (!router.ok()) return router.error();

@@ -212,6 +212,7 @@ class Walker {
           p_.has_group_by = true;
         }
         for (auto& e : select.groups.group_expressions) expression(*e, scope, depth);
+        group_alias_refs(select);
         if (select.having) expression(*select.having, scope, depth);
         if (select.qualify) expression(*select.qualify, scope, depth);
         break;
@@ -248,6 +249,27 @@ class Walker {
         break;
     }
     modifiers(node, scope, depth);
+  }
+
+  // GROUP BY items that are a bare name equal to a select-list alias of another expression.
+  void group_alias_refs(const duckdb::SelectNode& select) {
+    for (const auto& g : select.groups.group_expressions) {
+      if (g->GetExpressionClass() != ExpressionClass::COLUMN_REF || !g->GetQueryLocation().IsValid()) continue;
+      const auto& ref = g->Cast<duckdb::ColumnRefExpression>();
+      if (ref.column_names.size() != 1) continue;
+      const std::string name = lower(ref.column_names[0]);
+      for (size_t i = 0; i < select.select_list.size(); ++i) {
+        const auto& item = *select.select_list[i];
+        if (lower(item.GetAlias()) != name) continue;
+        const bool same_column = item.GetExpressionClass() == ExpressionClass::COLUMN_REF &&
+                                 lower(item.Cast<duckdb::ColumnRefExpression>().GetColumnName()) == name;
+        if (!same_column) {
+          p_.group_alias_refs.push_back({static_cast<uint32_t>(g->GetQueryLocation().GetIndex()), ref.column_names[0],
+                                         static_cast<int>(i + 1)});
+        }
+        break;
+      }
+    }
   }
 
   void modifiers(QueryNode& node, const Scope& scope, int depth) {

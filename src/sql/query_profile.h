@@ -35,6 +35,14 @@ struct TableAccess {
   std::vector<Predicate> predicates;
 };
 
+// A GROUP BY item naming a select-list alias (`l_suppkey AS supplier_no ... GROUP BY supplier_no`):
+// DuckDB and PostgreSQL accept it, Trino does not (sql/dialect.h rewrites it as an ordinal).
+struct GroupAliasRef {
+  uint32_t offset = 0;  // byte offset of the name in the statement text
+  std::string name;     // as DuckDB parsed it
+  int ordinal = 0;      // 1-based position of the aliased select-list item
+};
+
 struct QueryProfile {
   StatementKind kind = StatementKind::kOther;
   std::vector<TableAccess> tables;        // base tables, each once, in order of first mention
@@ -58,6 +66,7 @@ struct QueryProfile {
   std::optional<std::string> engine_hint;  // from a /*+ engine(name) */ comment
   std::string fingerprint;                 // see sql::fingerprint()
   double complexity = 0;      // see complexity_score() in analyzer.cpp and docs/routing.md
+  std::vector<GroupAliasRef> group_alias_refs;
   // Whether it is a point lookup depends on the tables' key columns: see routing/, which
   // decides it from `tables[].predicates` and the catalog.
 

@@ -163,7 +163,7 @@ def lake_dir() -> Path:
     return lake
 
 
-def _write_config(path: Path, lake: Path, **server_overrides: Any) -> None:
+def _write_config(path: Path, lake: Path, extra: dict | None = None, **server_overrides: Any) -> None:
     # JSON is valid YAML, so the paths need no YAML quoting.
     config = {
         "server": {
@@ -175,6 +175,11 @@ def _write_config(path: Path, lake: Path, **server_overrides: Any) -> None:
         "catalog": {"lake_dir": str(lake)},
         "engines": {"duckdb": {"pool_size": POOL_SIZE, "threads": 2, "extension_directory": extension_dir()}},
     }
+    for key, value in (extra or {}).items():  # more engines, routing: merged one level deep
+        if isinstance(value, dict) and isinstance(config.get(key), dict):
+            config[key] = {**config[key], **value}
+        else:
+            config[key] = value
     path.write_text(json.dumps(config, indent=2) + "\n")
 
 
@@ -189,14 +194,16 @@ def _ready_url(stdout_path: Path) -> str | None:
     return None
 
 
-def start_router(lake: Path, work: Path, **server_overrides: Any) -> Router:
-    """Starts lakerouter with a fresh configuration in `work` and waits for its ready line."""
+def start_router(lake: Path, work: Path, extra: dict | None = None, **server_overrides: Any) -> Router:
+    """Starts lakerouter with a fresh configuration in `work` and waits for its ready line.
+
+    `extra` adds top-level configuration (e.g. `engines` with connections, `routing`)."""
     binary = Path(os.environ.get("LAKEROUTER_BIN") or DEFAULT_BIN)
     assert binary.is_file() and os.access(binary, os.X_OK), (
         f"lakerouter binary not found at {binary}; build it (cmake --build build) or set LAKEROUTER_BIN")
     work.mkdir(parents=True, exist_ok=True)
     config = work / "lakerouter.yaml"
-    _write_config(config, lake, **server_overrides)
+    _write_config(config, lake, extra, **server_overrides)
     stdout_path, stderr_path = work / "stdout.log", work / "stderr.log"
     with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
         proc = subprocess.Popen([str(binary), "serve", "--config", str(config)],

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include "sql/analyzer.h"
+#include "sql/dialect.h"
+#include "sql/explain_route.h"
 
 namespace lakerouter::sql {
 namespace {
@@ -347,6 +349,43 @@ TEST(Aggregates, ComeFromDuckDBsCatalog) {
   EXPECT_TRUE(is_aggregate_function("arg_max"));
   EXPECT_FALSE(is_aggregate_function("upper"));
   EXPECT_FALSE(is_aggregate_function("abs"));
+}
+
+}  // namespace
+}  // namespace lakerouter::sql
+
+namespace lakerouter::sql {
+namespace {
+
+std::string for_trino(const std::string& sql) {
+  auto profile = analyze(sql);
+  EXPECT_TRUE(profile.ok()) << sql;
+  return translate(sql, *profile, "trino");
+}
+
+TEST(Dialect, GroupByAliasesBecomeOrdinalsForTrino) {
+  EXPECT_EQ(for_trino("SELECT l_suppkey AS supplier_no, sum(x) FROM t GROUP BY supplier_no"),
+            "SELECT l_suppkey AS supplier_no, sum(x) FROM t GROUP BY 1");
+  EXPECT_EQ(for_trino("SELECT a, b + 1 AS \"B1\" FROM t GROUP BY a, \"B1\""),
+            "SELECT a, b + 1 AS \"B1\" FROM t GROUP BY a, 2");
+  // In a CTE and a subquery too; the rest of the text stays byte for byte.
+  EXPECT_EQ(for_trino("WITH r AS (SELECT k AS kk FROM t GROUP BY kk) SELECT * FROM (SELECT y AS z FROM u GROUP BY Z) s, r"),
+            "WITH r AS (SELECT k AS kk FROM t GROUP BY 1) SELECT * FROM (SELECT y AS z FROM u GROUP BY 1) s, r");
+  // Not an alias of another expression: unchanged.
+  EXPECT_EQ(for_trino("SELECT a AS a FROM t GROUP BY a"), "SELECT a AS a FROM t GROUP BY a");
+  EXPECT_EQ(for_trino("SELECT a FROM t GROUP BY a"), "SELECT a FROM t GROUP BY a");
+  // Other dialects accept aliases: unchanged.
+  const std::string sql = "SELECT l_suppkey AS s FROM t GROUP BY s";
+  auto profile = analyze(sql);
+  ASSERT_TRUE(profile.ok());
+  EXPECT_EQ(translate(sql, *profile, "postgres"), sql);
+  EXPECT_EQ(translate(sql, *profile, "duckdb"), sql);
+}
+
+TEST(Dialect, TerminatorsAreDropped) {
+  EXPECT_EQ(without_terminator("SELECT 1;"), "SELECT 1");
+  EXPECT_EQ(without_terminator("SELECT 1 ;\n ; \n"), "SELECT 1");
+  EXPECT_EQ(without_terminator("SELECT ';'"), "SELECT ';'");
 }
 
 }  // namespace

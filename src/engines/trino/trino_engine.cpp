@@ -1,2 +1,1508 @@
-// Placeholder: the trino engine is being written (issue 4).
-#include "engines/engine.h"
+// The Trino engine over Trino's client REST protocol (see trino_engine.h).
+//
+// JSON: result pages are parsed with RapidJSON's DOM in situ (strings point into the response
+// buffer, no copies) because pages are large and this is the hot path of big results; nested
+// values are re-serialized with RapidJSON's Writer. HTTP: libcurl, one easy handle per running
+// statement, taken from a small pool so that keep-alive connections are reused across statements.
+#include "engines/trino/trino_engine.h"
+
+#include <curl/curl.h>
+#include <openssl/evp.h>
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <condition_variable>
+#include <cstdlib>
+#include <deque>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "engines/trino/trino_internal.h"
+
+namespace lakerouter {
+
+// ================================================================================================
+// Values in Trino's text forms (no server needed).
+// ================================================================================================
+namespace trino_internal {
+namespace {
+
+constexpr int64_t kMicrosPerSecond = 1'000'000;
+constexpr int64_t kSecondsPerDay = 86'400;
+
+// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil; the
+// algorithm std::chrono uses, without its +-32767 year limit).
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2 ? 1 : 0;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+int64_t year_of_days(int64_t z) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  return static_cast<int64_t>(yoe) + era * 400 + (mp >= 10 ? 1 : 0);
+}
+
+bool is_leap(int64_t y) { return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0); }
+int64_t weekday_of_days(int64_t days) { return ((days % 7) + 11) % 7; }  // 0 = Sunday; 1970-01-01 was a Thursday
+int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0 && (a < 0) != (b < 0)) ? 1 : 0); }
+
+// Reads exactly `digits` decimal digits (or, with digits == 0, one or more) from the front of `s`.
+std::optional<int64_t> take_number(std::string_view& s, size_t digits = 0) {
+  size_t n = 0;
+  while (n < s.size() && n < 18 && s[n] >= '0' && s[n] <= '9') ++n;
+  if (n == 0 || (digits != 0 && n != digits)) return std::nullopt;
+  int64_t v = 0;
+  std::from_chars(s.data(), s.data() + n, v);
+  s.remove_prefix(n);
+  return v;
+}
+
+bool take_char(std::string_view& s, char c) {
+  if (s.empty() || s.front() != c) return false;
+  s.remove_prefix(1);
+  return true;
+}
+
+// The fraction after a '.', as microseconds (digits past the sixth are dropped).
+std::optional<int64_t> take_fraction(std::string_view& s) {
+  if (!take_char(s, '.')) return 0;
+  int64_t micros = 0;
+  size_t n = 0;
+  for (; n < s.size() && s[n] >= '0' && s[n] <= '9'; ++n) {
+    if (n < 6) micros = micros * 10 + (s[n] - '0');
+  }
+  if (n == 0) return std::nullopt;
+  for (size_t i = n; i < 6; ++i) micros *= 10;
+  s.remove_prefix(n);
+  return micros;
+}
+
+std::optional<int64_t> take_date(std::string_view& s) {
+  const bool negative = take_char(s, '-');
+  if (!negative) take_char(s, '+');  // Trino writes years past 9999 as +12345
+  auto year = take_number(s);
+  if (!year || !take_char(s, '-')) return std::nullopt;
+  auto month = take_number(s, 2);
+  if (!month || *month < 1 || *month > 12 || !take_char(s, '-')) return std::nullopt;
+  auto day = take_number(s, 2);
+  if (!day || *day < 1 || *day > 31) return std::nullopt;
+  return days_from_civil(negative ? -*year : *year, static_cast<unsigned>(*month), static_cast<unsigned>(*day));
+}
+
+std::optional<int64_t> take_time(std::string_view& s) {
+  auto h = take_number(s, 2);
+  if (!h || !take_char(s, ':')) return std::nullopt;
+  auto m = take_number(s, 2);
+  if (!m || !take_char(s, ':')) return std::nullopt;
+  auto sec = take_number(s, 2);
+  if (!sec || *h > 23 || *m > 59 || *sec > 60) return std::nullopt;
+  auto frac = take_fraction(s);
+  if (!frac) return std::nullopt;
+  return ((*h * 60 + *m) * 60 + *sec) * kMicrosPerSecond + *frac;
+}
+
+std::optional<int64_t> take_timestamp(std::string_view& s) {
+  auto days = take_date(s);
+  if (!days || !take_char(s, ' ')) return std::nullopt;
+  auto time = take_time(s);
+  if (!time) return std::nullopt;
+  return *days * kSecondsPerDay * kMicrosPerSecond + *time;
+}
+
+// --- Time zones ---------------------------------------------------------------------------------
+// GCC 12's libstdc++ has no std::chrono::tzdb, so the zone rules come from the system's compiled
+// tz database (TZif files, RFC 8536; Debian's tzdata ships "fat" files with explicit transitions
+// through 2037). Years past the last transition repeat the calendar of an earlier year with the
+// same weekday and leap-ness, which is exact for rules of the "second Sunday of March" kind that
+// the footer of every current zone uses.
+class ZoneRules {
+ public:
+  // nullptr when the zone is unknown to the system.
+  static std::shared_ptr<const ZoneRules> find(std::string_view name);
+
+  int64_t local_to_utc(int64_t local_seconds) const {
+    const int64_t before = offset_at(local_seconds - kSecondsPerDay);
+    const int64_t after = offset_at(local_seconds + kSecondsPerDay);
+    if (before == after) return local_seconds - before;
+    // Near a transition: keep each offset that maps the local time back onto itself.
+    const bool before_fits = offset_at(local_seconds - before) == before;
+    const bool after_fits = offset_at(local_seconds - after) == after;
+    if (before_fits && after_fits) return local_seconds - std::max(before, after);  // overlap: earlier instant
+    if (after_fits) return local_seconds - after;
+    return local_seconds - before;  // gap (or before_fits): java.time moves forward by the gap
+  }
+
+ private:
+  static std::shared_ptr<const ZoneRules> read(const std::string& path);
+
+  int64_t offset_at(int64_t utc) const {
+    utc = fold_future(utc);
+    auto it = std::upper_bound(transitions_.begin(), transitions_.end(), utc);
+    if (it == transitions_.begin()) return initial_;
+    return offsets_[static_cast<size_t>(std::distance(transitions_.begin(), it) - 1)];
+  }
+
+  int64_t fold_future(int64_t utc) const {
+    if (!repeats_ || transitions_.empty() || utc <= transitions_.back()) return utc;
+    const int64_t days = floor_div(utc, kSecondsPerDay);
+    const int64_t year = year_of_days(days);
+    const int64_t jan1 = days_from_civil(year, 1, 1);
+    for (int64_t y = last_year_ - 27; y <= last_year_; ++y) {
+      const int64_t other = days_from_civil(y, 1, 1);
+      if (is_leap(y) == is_leap(year) && weekday_of_days(other) == weekday_of_days(jan1)) {
+        return utc - (jan1 - other) * kSecondsPerDay;
+      }
+    }
+    return utc;
+  }
+
+  std::vector<int64_t> transitions_;  // UTC seconds, ascending
+  std::vector<int64_t> offsets_;      // offsets_[i]: UTC offset in seconds from transitions_[i] on
+  int64_t initial_ = 0;               // before the first transition
+  bool repeats_ = false;              // the zone still observes DST after its last transition
+  int64_t last_year_ = 0;
+};
+
+// A bounds-checked big-endian reader over a TZif file.
+struct TzifReader {
+  std::string_view data;
+  size_t pos = 0;
+  bool ok = true;
+
+  int64_t take(size_t bytes, bool is_signed) {
+    if (pos + bytes > data.size()) {
+      ok = false;
+      return 0;
+    }
+    uint64_t v = 0;
+    for (size_t i = 0; i < bytes; ++i) v = v << 8 | static_cast<uint8_t>(data[pos + i]);
+    pos += bytes;
+    if (is_signed && bytes < 8 && (v >> (bytes * 8 - 1)) != 0) v |= ~uint64_t{0} << (bytes * 8);
+    return static_cast<int64_t>(v);
+  }
+  void skip(size_t bytes) {
+    if (pos + bytes > data.size()) ok = false;
+    pos = std::min(pos + bytes, data.size());
+  }
+};
+
+struct TzifHeader {
+  char version = 0;
+  size_t isutcnt = 0, isstdcnt = 0, leapcnt = 0, timecnt = 0, typecnt = 0, charcnt = 0;
+  size_t block_size(size_t time_bytes) const {
+    return timecnt * time_bytes + timecnt + typecnt * 6 + charcnt + leapcnt * (time_bytes + 4) + isstdcnt + isutcnt;
+  }
+};
+
+std::optional<TzifHeader> read_tzif_header(TzifReader& r) {
+  if (r.data.substr(r.pos, 4) != "TZif") return std::nullopt;
+  r.skip(4);
+  TzifHeader h;
+  h.version = r.pos < r.data.size() ? r.data[r.pos] : 0;
+  r.skip(16);
+  for (size_t* count : {&h.isutcnt, &h.isstdcnt, &h.leapcnt, &h.timecnt, &h.typecnt, &h.charcnt}) {
+    *count = static_cast<size_t>(r.take(4, false));
+  }
+  if (!r.ok || h.typecnt == 0) return std::nullopt;
+  return h;
+}
+
+std::shared_ptr<const ZoneRules> ZoneRules::read(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return nullptr;
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  TzifReader r{bytes};
+  auto header = read_tzif_header(r);
+  size_t time_bytes = 4;
+  if (header && header->version != 0) {  // v2+: skip the 32-bit block, read the 64-bit one
+    r.skip(header->block_size(4));
+    header = read_tzif_header(r);
+    time_bytes = 8;
+  }
+  if (!header) return nullptr;
+  auto rules = std::make_shared<ZoneRules>();
+  std::vector<size_t> type_of(header->timecnt);
+  rules->transitions_.resize(header->timecnt);
+  for (auto& t : rules->transitions_) t = r.take(time_bytes, true);
+  for (auto& i : type_of) i = static_cast<size_t>(r.take(1, false));
+  std::vector<int64_t> utoff(header->typecnt);
+  for (auto& off : utoff) {
+    off = r.take(4, true);
+    r.skip(2);  // isdst, desigidx
+  }
+  r.skip(header->charcnt + header->leapcnt * (time_bytes + 4) + header->isstdcnt + header->isutcnt);
+  if (!r.ok) return nullptr;
+  for (size_t i : type_of) {
+    if (i >= utoff.size()) return nullptr;
+    rules->offsets_.push_back(utoff[i]);
+  }
+  rules->initial_ = utoff[0];  // RFC 8536 3.2: type 0 applies before the first transition
+  const std::string_view footer = std::string_view(bytes).substr(std::min(r.pos, bytes.size()));
+  rules->repeats_ = footer.find(',') != std::string_view::npos;  // e.g. "EST5EDT,M3.2.0,M11.1.0"
+  if (!rules->transitions_.empty()) {
+    rules->last_year_ = year_of_days(floor_div(rules->transitions_.back(), kSecondsPerDay));
+  }
+  return rules;
+}
+
+std::shared_ptr<const ZoneRules> ZoneRules::find(std::string_view name) {
+  // Zone names come from Trino; only IANA-shaped names may become a path.
+  const bool shaped = !name.empty() && name.front() != '/' && name.find("..") == std::string_view::npos &&
+                      std::all_of(name.begin(), name.end(), [](char c) {
+                        return std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '_' || c == '-' ||
+                               c == '+';
+                      });
+  if (!shaped) return nullptr;
+  static std::mutex mu;
+  static std::map<std::string, std::shared_ptr<const ZoneRules>, std::less<>> cache;  // guarded by mu
+  std::lock_guard lock(mu);
+  if (auto it = cache.find(name); it != cache.end()) return it->second;
+  const char* dir = std::getenv("TZDIR");  // NOLINT(concurrency-mt-unsafe): read-only use
+  auto rules = read(std::string(dir && *dir ? dir : "/usr/share/zoneinfo") + "/" + std::string(name));
+  cache.emplace(std::string(name), rules);  // unknown zones are remembered too (as nullptr)
+  return rules;
+}
+
+// "+05:30" / "-08:00" -> seconds east of UTC.
+std::optional<int64_t> fixed_offset(std::string_view zone) {
+  if (zone.size() != 6 || (zone[0] != '+' && zone[0] != '-') || zone[3] != ':') return std::nullopt;
+  std::string_view s = zone.substr(1);
+  auto h = take_number(s, 2);
+  if (!h || !take_char(s, ':')) return std::nullopt;
+  auto m = take_number(s, 2);
+  if (!m || !s.empty()) return std::nullopt;
+  const int64_t seconds = (*h * 60 + *m) * 60;
+  return zone[0] == '-' ? -seconds : seconds;
+}
+
+size_t utf8_length(unsigned char lead) { return lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1; }
+
+uint32_t count_code_points(std::string_view s) {
+  return static_cast<uint32_t>(std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+// The first line of the wrapper; the caller's SQL starts right after its quote on line 2.
+constexpr std::string_view kWrapPrefix = "EXECUTE IMMEDIATE\n'";
+
+}  // namespace
+
+std::optional<int64_t> parse_date(std::string_view text) {
+  auto days = take_date(text);
+  return days && text.empty() ? days : std::nullopt;
+}
+
+std::optional<int64_t> parse_time(std::string_view text) {
+  auto micros = take_time(text);
+  return micros && text.empty() ? micros : std::nullopt;
+}
+
+std::optional<int64_t> parse_timestamp(std::string_view text) {
+  auto micros = take_timestamp(text);
+  return micros && text.empty() ? micros : std::nullopt;
+}
+
+Result<int64_t> parse_timestamp_tz(std::string_view text) {
+  const auto space = text.rfind(' ');
+  std::string_view local_text = text.substr(0, space == std::string_view::npos ? 0 : space);
+  const std::string_view zone = space == std::string_view::npos ? std::string_view() : text.substr(space + 1);
+  auto local = take_timestamp(local_text);
+  if (!local || !local_text.empty() || zone.empty()) {
+    return Error(ErrorCode::kEngineError, fmt::format("Trino sent '{}' for a timestamp with time zone", text));
+  }
+  const int64_t seconds = floor_div(*local, kMicrosPerSecond);
+  const int64_t fraction = *local - seconds * kMicrosPerSecond;
+  if (zone == "UTC" || zone == "Z") return *local;
+  if (auto offset = fixed_offset(zone)) return (seconds - *offset) * kMicrosPerSecond + fraction;
+  auto rules = ZoneRules::find(zone);
+  if (!rules) {
+    return Error(ErrorCode::kEngineError,
+                 fmt::format("time zone '{}' (from Trino) is not in the system's tz database; install the "
+                             "tzdata package",
+                             zone));
+  }
+  return rules->local_to_utc(seconds) * kMicrosPerSecond + fraction;
+}
+
+std::optional<__int128> parse_decimal(std::string_view text, int scale) {
+  const bool negative = take_char(text, '-');
+  __int128 v = 0;
+  int digits = 0;
+  int fraction_digits = -1;  // -1 until the '.'
+  for (char c : text) {
+    if (c == '.' && fraction_digits < 0) {
+      fraction_digits = 0;
+      continue;
+    }
+    if (c < '0' || c > '9' || ++digits > 38) return std::nullopt;
+    v = v * 10 + (c - '0');
+    if (fraction_digits >= 0) ++fraction_digits;
+  }
+  if (digits == 0 || fraction_digits > scale) return std::nullopt;
+  for (int i = std::max(fraction_digits, 0); i < scale; ++i) v *= 10;
+  return negative ? -v : v;
+}
+
+std::optional<uint32_t> location_to_offset(std::string_view sql, int64_t line, int64_t column) {
+  if (line < 1 || column < 1) return std::nullopt;
+  size_t pos = 0;
+  for (int64_t l = 1; l < line; ++l) {
+    const size_t newline = sql.find('\n', pos);
+    if (newline == std::string_view::npos) return std::nullopt;
+    pos = newline + 1;
+  }
+  uint32_t chars = count_code_points(sql.substr(0, pos));
+  // Columns count UTF-16 code units: a character outside the BMP is two of them.
+  for (int64_t units = 0; units < column - 1 && pos < sql.size() && sql[pos] != '\n'; ++chars) {
+    const size_t len = utf8_length(static_cast<unsigned char>(sql[pos]));
+    units += len == 4 ? 2 : 1;
+    pos += len;
+  }
+  return chars;
+}
+
+std::string render_literal(const ParamValue& value) {
+  return std::visit(
+      [](const auto& v) -> std::string {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, std::monostate>) {
+          return "NULL";
+        } else if constexpr (std::is_same_v<T, bool>) {
+          return v ? "TRUE" : "FALSE";
+        } else if constexpr (std::is_same_v<T, int64_t>) {
+          return fmt::format("BIGINT '{}'", v);  // typed as DuckDB binds it; INT64_MIN needs no special case
+        } else if constexpr (std::is_same_v<T, double>) {
+          if (std::isnan(v)) return "nan()";
+          if (std::isinf(v)) return v > 0 ? "infinity()" : "-infinity()";
+          return fmt::format("DOUBLE '{}'", v);  // shortest text that reads back as the same double
+        } else {
+          std::string out = "'";
+          for (char c : v) out += c == '\'' ? std::string_view("''") : std::string_view(&c, 1);
+          return out + "'";
+        }
+      },
+      value);
+}
+
+std::string wrap_with_parameters(std::string_view sql, const std::vector<ParamValue>& params) {
+  std::string out(kWrapPrefix);
+  for (char c : sql) out += c == '\'' ? std::string_view("''") : std::string_view(&c, 1);
+  out += "'\nUSING ";
+  for (size_t i = 0; i < params.size(); ++i) out += (i ? ", " : "") + render_literal(params[i]);
+  return out;
+}
+
+// Trino 476 reports locations inside EXECUTE IMMEDIATE's string on the lines of the outer text
+// (the inner line 1 is line 2 here) and in columns of the unescaped inner text, except that the
+// analyzer's locations on the string's first line also count the opening quote. The unit tests
+// pin this against the real server.
+std::optional<uint32_t> wrapped_location_to_offset(std::string_view sql, bool syntax_error, int64_t line,
+                                                   int64_t column) {
+  if (line < 2) return std::nullopt;  // the wrapper's own line: e.g. a wrong parameter count
+  if (line == 2 && !syntax_error) --column;
+  return location_to_offset(sql, line - 1, column);
+}
+
+}  // namespace trino_internal
+
+using namespace trino_internal;
+
+// ================================================================================================
+// HTTP through libcurl.
+// ================================================================================================
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+struct CurlEasyDeleter {
+  void operator()(CURL* h) const noexcept { curl_easy_cleanup(h); }
+};
+using CurlEasy = std::unique_ptr<CURL, CurlEasyDeleter>;
+struct CurlListDeleter {
+  void operator()(curl_slist* l) const noexcept { curl_slist_free_all(l); }
+};
+using CurlList = std::unique_ptr<curl_slist, CurlListDeleter>;
+struct CurlUrlDeleter {
+  void operator()(CURLU* u) const noexcept { curl_url_cleanup(u); }
+};
+struct CurlFreeDeleter {
+  void operator()(char* p) const noexcept { curl_free(p); }
+};
+using CurlString = std::unique_ptr<char, CurlFreeDeleter>;
+
+// curl_global_init is not thread-safe and must run once before any other libcurl call.
+void curl_global_once() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+// Bigger than any page Trino sends (it targets ~1 MB, caps at 16 MB): a guard against a server
+// that streams without end, not a limit a real result reaches.
+constexpr size_t kMaxResponseBytes = size_t{512} << 20;
+
+size_t on_body(char* data, size_t size, size_t count, void* user) {
+  auto* out = static_cast<std::string*>(user);
+  const size_t n = size * count;
+  if (out->size() + n > kMaxResponseBytes) return 0;  // makes curl fail with CURLE_WRITE_ERROR
+  out->append(data, n);
+  return n;
+}
+
+// Lets cancel() stop a transfer in flight (a long poll included): curl calls this at least once a
+// second, and more often while bytes flow.
+int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  const auto* stop = static_cast<const std::atomic<bool>*>(user);
+  return stop != nullptr && stop->load(std::memory_order_relaxed) ? 1 : 0;
+}
+
+struct HttpCall {
+  const char* method = "GET";  // GET, POST or DELETE
+  const std::string* url = nullptr;
+  const curl_slist* headers = nullptr;
+  std::string_view body;  // POST only
+  milliseconds connect_timeout{5000};
+  milliseconds total_timeout{30000};
+  const std::atomic<bool>* stop = nullptr;
+};
+
+struct HttpReply {
+  CURLcode code = CURLE_OK;
+  long status = 0;
+  std::string body;
+  std::string error;  // curl's own words when code != CURLE_OK
+};
+
+HttpReply perform(CURL* h, const HttpCall& call) {
+  HttpReply reply;
+  char error[CURL_ERROR_SIZE] = {};
+  curl_easy_reset(h);  // keeps the handle's live connections and DNS cache
+  curl_easy_setopt(h, CURLOPT_URL, call.url->c_str());
+  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");  // nextUri comes from the server
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);                 // no SIGALRM in a threaded process
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(call.connect_timeout.count()));
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(call.total_timeout.count()));
+  curl_easy_setopt(h, CURLOPT_USERAGENT, "lakerouter");
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error);
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &reply.body);
+  if (call.headers) curl_easy_setopt(h, CURLOPT_HTTPHEADER, call.headers);
+  if (call.stop) {
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, call.stop);
+  }
+  const std::string_view method = call.method;
+  if (method == "POST") {
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, call.body.data());
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(call.body.size()));
+  } else if (method == "DELETE") {
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "DELETE");
+  }
+  reply.code = curl_easy_perform(h);
+  if (reply.code == CURLE_OK) {
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &reply.status);
+  } else {
+    reply.error = error[0] != '\0' ? error : curl_easy_strerror(reply.code);
+  }
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);  // `error` dies with this frame
+  return reply;
+}
+
+// The start of a body, on one line, for error messages.
+std::string snippet(std::string_view body) {
+  std::string out(body.substr(0, 200));
+  std::replace_if(out.begin(), out.end(), [](char c) { return c == '\n' || c == '\r' || c == '\t'; }, ' ');
+  if (body.size() > 200) out += "...";
+  return out;
+}
+
+// Idle easy handles. A handle keeps its connections open, so taking one from here reuses them.
+class HandlePool {
+ public:
+  CurlEasy take() {
+    {
+      std::lock_guard lock(mu_);
+      if (!idle_.empty()) {
+        CurlEasy h = std::move(idle_.back());
+        idle_.pop_back();
+        return h;
+      }
+    }
+    return CurlEasy(curl_easy_init());
+  }
+  void give(CurlEasy h) {
+    if (!h) return;
+    std::lock_guard lock(mu_);
+    if (idle_.size() < kMaxIdle) idle_.push_back(std::move(h));
+  }
+
+ private:
+  static constexpr size_t kMaxIdle = 16;
+  std::mutex mu_;
+  std::vector<CurlEasy> idle_;  // guarded by mu_
+};
+
+// Admission: at most `limit` statements at once (0: any number).
+class Slots {
+ public:
+  explicit Slots(int limit) : limit_(limit) {}
+  bool acquire(milliseconds wait) {
+    if (limit_ <= 0) return true;
+    std::unique_lock lock(mu_);
+    if (!freed_.wait_for(lock, wait, [this] { return used_ < limit_; })) return false;
+    ++used_;
+    return true;
+  }
+  void release() {
+    if (limit_ <= 0) return;
+    {
+      std::lock_guard lock(mu_);
+      --used_;
+    }
+    freed_.notify_one();
+  }
+
+ private:
+  const int limit_;
+  std::mutex mu_;
+  std::condition_variable freed_;
+  int used_ = 0;  // guarded by mu_
+};
+
+// Sends the DELETEs that stop queries on Trino, on its own thread: cancel() runs on watchdog and
+// network threads that must not wait for a slow or unreachable coordinator.
+class Canceller {
+ public:
+  explicit Canceller(milliseconds connect_timeout)
+      : connect_timeout_(std::min(connect_timeout, milliseconds(2000))), thread_([this] { run(); }) {}
+  ~Canceller() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();  // sends what is queued first: a query left running would hold Trino's slots
+  }
+  Canceller(const Canceller&) = delete;
+  Canceller& operator=(const Canceller&) = delete;
+
+  void cancel(std::string uri, std::string user) {
+    {
+      std::lock_guard lock(mu_);
+      queue_.push_back({std::move(uri), std::move(user)});
+    }
+    wake_.notify_one();
+  }
+
+ private:
+  struct Job {
+    std::string uri;
+    std::string user;
+  };
+
+  void run() {
+    CurlEasy handle(curl_easy_init());
+    std::unique_lock lock(mu_);
+    while (true) {
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, nothing left
+      Job job = std::move(queue_.front());
+      queue_.pop_front();
+      lock.unlock();
+      send(handle.get(), job);
+      lock.lock();
+    }
+  }
+
+  void send(CURL* handle, const Job& job) const {
+    if (!handle) return;
+    CurlList headers(curl_slist_append(nullptr, ("X-Trino-User: " + job.user).c_str()));
+    HttpCall call{"DELETE", &job.uri, headers.get(), {}, connect_timeout_, milliseconds(5000), nullptr};
+    HttpReply reply = perform(handle, call);
+    if (reply.code != CURLE_OK || (reply.status != 204 && reply.status != 200 && reply.status != 404 && reply.status != 410)) {
+      spdlog::warn("trino: could not cancel a query ({}): {}", job.uri,
+                   reply.code != CURLE_OK ? reply.error : fmt::format("HTTP {}", reply.status));
+    }
+  }
+
+  const milliseconds connect_timeout_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::deque<Job> queue_;  // guarded by mu_
+  bool stopping_ = false;  // guarded by mu_
+  std::thread thread_;     // last: starts once the members above exist
+};
+
+}  // namespace
+
+struct TrinoEngine::Shared {
+  Shared(const TrinoEngineOptions& opts, std::string base)
+      : options(opts),
+        base_url(std::move(base)),
+        statement_url(base_url + "/v1/statement"),
+        info_url(base_url + "/v1/info"),
+        slots(opts.max_concurrency),
+        canceller(opts.connect_timeout) {}
+
+  const TrinoEngineOptions options;
+  const std::string base_url;  // no trailing '/'
+  const std::string statement_url;
+  const std::string info_url;
+  HandlePool handles;
+  Slots slots;
+  Canceller canceller;
+};
+
+namespace {
+
+using Shared = TrinoEngine::Shared;
+
+// A pooled handle, returned on destruction.
+class PooledHandle {
+ public:
+  explicit PooledHandle(std::shared_ptr<Shared> shared) : shared_(std::move(shared)), handle_(shared_->handles.take()) {}
+  ~PooledHandle() { shared_->handles.give(std::move(handle_)); }
+  PooledHandle(const PooledHandle&) = delete;
+  PooledHandle& operator=(const PooledHandle&) = delete;
+  CURL* get() const { return handle_.get(); }
+
+ private:
+  std::shared_ptr<Shared> shared_;
+  CurlEasy handle_;
+};
+
+// A slot taken from Shared::slots, given back on destruction.
+class SlotLease {
+ public:
+  explicit SlotLease(std::shared_ptr<Shared> shared) : shared_(std::move(shared)) {}
+  ~SlotLease() { shared_->slots.release(); }
+  SlotLease(const SlotLease&) = delete;
+  SlotLease& operator=(const SlotLease&) = delete;
+
+ private:
+  std::shared_ptr<Shared> shared_;
+};
+
+// ================================================================================================
+// Types and values.
+// ================================================================================================
+
+// A column's type as Trino's typeSignature spells it, with what conversion needs.
+struct TrinoType {
+  std::string raw;                        // "decimal", "timestamp with time zone", "row", ...
+  std::vector<int64_t> numbers;           // LONG arguments: precision and scale, lengths
+  std::vector<TrinoType> children;        // element, key and value, or row field types
+  std::vector<std::string> field_names;   // row fields ("" when unnamed)
+  TypeId id = TypeId::kOther;
+};
+
+TypeId type_id(std::string_view raw) {
+  static const std::map<std::string_view, TypeId, std::less<>> kIds = {
+      {"boolean", TypeId::kBoolean},
+      {"tinyint", TypeId::kTinyInt},
+      {"smallint", TypeId::kSmallInt},
+      {"integer", TypeId::kInteger},
+      {"bigint", TypeId::kBigInt},
+      {"real", TypeId::kFloat},
+      {"double", TypeId::kDouble},
+      {"decimal", TypeId::kDecimal},
+      {"varchar", TypeId::kVarchar},
+      {"char", TypeId::kVarchar},
+      {"varbinary", TypeId::kBlob},
+      {"date", TypeId::kDate},
+      {"time", TypeId::kTime},
+      {"timestamp", TypeId::kTimestamp},
+      {"timestamp with time zone", TypeId::kTimestampTz},
+      {"interval day to second", TypeId::kInterval},
+      {"interval year to month", TypeId::kInterval},
+      {"uuid", TypeId::kUuid},
+      {"json", TypeId::kJson},
+      {"array", TypeId::kJson},
+      {"map", TypeId::kJson},
+      {"row", TypeId::kJson},
+      {"unknown", TypeId::kNull},  // the type of a bare NULL
+  };
+  auto it = kIds.find(raw);
+  return it == kIds.end() ? TypeId::kOther : it->second;  // time with time zone, ipaddress, geometry...
+}
+
+std::string_view string_of(const rapidjson::Value& v) { return {v.GetString(), v.GetStringLength()}; }
+
+const rapidjson::Value* member(const rapidjson::Value& object, const char* name) {
+  if (!object.IsObject()) return nullptr;
+  auto it = object.FindMember(name);
+  return it == object.MemberEnd() || it->value.IsNull() ? nullptr : &it->value;
+}
+
+TrinoType parse_signature(const rapidjson::Value& sig) {
+  TrinoType t;
+  if (const auto* raw = member(sig, "rawType"); raw && raw->IsString()) t.raw = string_of(*raw);
+  t.id = type_id(t.raw);
+  const auto* args = member(sig, "arguments");
+  if (!args || !args->IsArray()) return t;
+  for (const auto& arg : args->GetArray()) {
+    const auto* kind = member(arg, "kind");
+    const auto* value = member(arg, "value");
+    if (!kind || !kind->IsString() || !value) continue;
+    const std::string_view k = string_of(*kind);
+    if (k == "LONG" && value->IsInt64()) {
+      t.numbers.push_back(value->GetInt64());
+    } else if (k == "TYPE") {
+      t.children.push_back(parse_signature(*value));
+    } else if (k == "NAMED_TYPE") {
+      const auto* field = member(*value, "fieldName");
+      const auto* name = field ? member(*field, "name") : nullptr;
+      t.field_names.emplace_back(name && name->IsString() ? string_of(*name) : std::string_view());
+      const auto* child = member(*value, "typeSignature");
+      t.children.push_back(child ? parse_signature(*child) : TrinoType{});
+    }
+  }
+  return t;
+}
+
+ColumnType to_column_type(const TrinoType& t, std::string sql_name) {
+  ColumnType out;
+  out.id = t.id;
+  out.sql_name = std::move(sql_name);
+  if (t.id == TypeId::kDecimal && t.numbers.size() == 2) {
+    out.precision = static_cast<uint8_t>(t.numbers[0]);
+    out.scale = static_cast<uint8_t>(t.numbers[1]);
+  }
+  return out;
+}
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+// A map key arrives as text (JSON object keys are strings); integer and boolean keys go back to
+// their JSON types.
+void write_map_key(JsonWriter& w, const TrinoType& type, std::string_view key) {
+  switch (type.id) {
+    case TypeId::kTinyInt:
+    case TypeId::kSmallInt:
+    case TypeId::kInteger:
+    case TypeId::kBigInt: {
+      int64_t v = 0;
+      auto [end, ec] = std::from_chars(key.data(), key.data() + key.size(), v);
+      if (ec == std::errc() && end == key.data() + key.size()) return static_cast<void>(w.Int64(v));
+      break;
+    }
+    case TypeId::kBoolean:
+      if (key == "true" || key == "false") return static_cast<void>(w.Bool(key == "true"));
+      break;
+    default: break;
+  }
+  w.String(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+}
+
+// Nested values as JSON, shaped like DuckDB's (engines/duckdb/duckdb_convert.cpp): arrays as
+// arrays, rows with named fields as objects (unnamed: arrays), maps as [{"key":..,"value":..}].
+// Scalars inside keep Trino's JSON form (decimals and timestamps as strings).
+void write_nested(JsonWriter& w, const TrinoType& type, const rapidjson::Value& v) {
+  if (type.raw == "array" && v.IsArray() && type.children.size() == 1) {
+    w.StartArray();
+    for (const auto& e : v.GetArray()) write_nested(w, type.children[0], e);
+    w.EndArray();
+  } else if (type.raw == "map" && v.IsObject() && type.children.size() == 2) {
+    w.StartArray();
+    for (const auto& m : v.GetObject()) {
+      w.StartObject();
+      w.Key("key");
+      write_map_key(w, type.children[0], string_of(m.name));
+      w.Key("value");
+      write_nested(w, type.children[1], m.value);
+      w.EndObject();
+    }
+    w.EndArray();
+  } else if (type.raw == "row" && v.IsArray() && v.Size() == type.children.size()) {
+    const bool named = !type.field_names.empty() &&
+                       std::none_of(type.field_names.begin(), type.field_names.end(), [](const auto& n) { return n.empty(); });
+    named ? w.StartObject() : w.StartArray();
+    for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
+      if (named) w.Key(type.field_names[i].c_str(), static_cast<rapidjson::SizeType>(type.field_names[i].size()));
+      write_nested(w, type.children[i], v[i]);
+    }
+    named ? w.EndObject() : w.EndArray();
+  } else {
+    v.Accept(w);
+  }
+}
+
+// Trino writes NaN and the infinities as strings.
+std::optional<double> special_double(std::string_view s) {
+  if (s == "NaN") return std::numeric_limits<double>::quiet_NaN();
+  if (s == "Infinity") return std::numeric_limits<double>::infinity();
+  if (s == "-Infinity") return -std::numeric_limits<double>::infinity();
+  return std::nullopt;
+}
+
+// Base64 (varbinary) -> bytes, with OpenSSL's decoder.
+std::optional<std::string> decode_base64(std::string_view text) {
+  if (text.size() % 4 != 0) return std::nullopt;
+  std::string out(text.size() / 4 * 3, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
+  if (n < 0) return std::nullopt;
+  size_t padding = 0;  // EVP_DecodeBlock counts the bytes of '=' padding as zeros
+  for (size_t i = text.size(); i > 0 && padding < 2 && text[i - 1] == '='; --i) ++padding;
+  out.resize(static_cast<size_t>(n) - padding);
+  return out;
+}
+
+// Appends one value of a column; false when the value has a shape the type does not allow.
+class CellWriter {
+ public:
+  Result<bool> append(ColumnData& col, const TrinoType& type, const rapidjson::Value& v) {
+    if (v.IsNull()) return append_null(col);
+    switch (type.id) {
+      case TypeId::kNull: return append_null(col);
+      case TypeId::kBoolean:
+        if (!v.IsBool()) return false;
+        col.append_int64(v.GetBool() ? 1 : 0);
+        return true;
+      case TypeId::kTinyInt:
+      case TypeId::kSmallInt:
+      case TypeId::kInteger:
+      case TypeId::kBigInt:
+        if (!v.IsInt64()) return false;
+        col.append_int64(v.GetInt64());
+        return true;
+      case TypeId::kFloat:
+      case TypeId::kDouble: return append_double(col, type.id == TypeId::kFloat, v);
+      case TypeId::kDecimal: {
+        auto d = v.IsString() ? parse_decimal(string_of(v), type.numbers.size() == 2 ? static_cast<int>(type.numbers[1]) : 0)
+                              : std::nullopt;
+        if (!d) return false;
+        col.append_int128(*d);
+        return true;
+      }
+      case TypeId::kBlob: {
+        auto bytes = v.IsString() ? decode_base64(string_of(v)) : std::nullopt;
+        if (!bytes) return false;
+        col.append_string(*bytes);
+        return true;
+      }
+      case TypeId::kDate: return append_parsed(col, v, parse_date);
+      case TypeId::kTime: return append_parsed(col, v, parse_time);
+      case TypeId::kTimestamp: return append_parsed(col, v, parse_timestamp);
+      case TypeId::kTimestampTz: {
+        if (!v.IsString()) return false;
+        auto micros = parse_timestamp_tz(string_of(v));
+        if (!micros.ok()) return micros.error();
+        col.append_int64(*micros);
+        return true;
+      }
+      case TypeId::kJson:
+        if (type.raw == "json" && v.IsString()) {  // a json value: its text is the JSON
+          col.append_string(string_of(v));
+          return true;
+        }
+        return append_json(col, type, v);
+      default:  // varchar, char, uuid, intervals, and types lakerouter has no name for
+        if (!v.IsString()) return append_json(col, type, v);
+        col.append_string(string_of(v));
+        return true;
+    }
+  }
+
+ private:
+  static bool append_null(ColumnData& col) {
+    col.append_null();
+    return true;
+  }
+
+  static bool append_double(ColumnData& col, bool is_real, const rapidjson::Value& v) {
+    double d = 0;
+    if (v.IsNumber()) {
+      d = v.GetDouble();
+      // Trino prints a real as the shortest text of the float: read it back as that float, which
+      // is the value DuckDB hands out for the same REAL.
+      if (is_real) d = static_cast<double>(static_cast<float>(d));
+    } else if (auto special = v.IsString() ? special_double(string_of(v)) : std::nullopt) {
+      d = *special;
+    } else {
+      return false;
+    }
+    col.append_double(d);
+    return true;
+  }
+
+  template <typename Parse>
+  static bool append_parsed(ColumnData& col, const rapidjson::Value& v, Parse parse) {
+    auto parsed = v.IsString() ? parse(string_of(v)) : std::nullopt;
+    if (!parsed) return false;
+    col.append_int64(*parsed);
+    return true;
+  }
+
+  bool append_json(ColumnData& col, const TrinoType& type, const rapidjson::Value& v) {
+    buffer_.Clear();
+    JsonWriter w(buffer_);
+    write_nested(w, type, v);
+    col.append_string(std::string_view(buffer_.GetString(), buffer_.GetSize()));
+    return true;
+  }
+
+  rapidjson::StringBuffer buffer_;  // reused across values
+};
+
+// ================================================================================================
+// Errors.
+// ================================================================================================
+
+ErrorCode code_of_trino_error(std::string_view name) {
+  static const std::map<std::string_view, ErrorCode, std::less<>> kCodes = {
+      {"SYNTAX_ERROR", ErrorCode::kSyntaxError},
+      {"TABLE_NOT_FOUND", ErrorCode::kUnknownTable},
+      {"MISSING_TABLE", ErrorCode::kUnknownTable},
+      {"SCHEMA_NOT_FOUND", ErrorCode::kUnknownTable},  // a table reference in a missing schema
+      {"CATALOG_NOT_FOUND", ErrorCode::kUnknownTable},
+      {"MISSING_SCHEMA_NAME", ErrorCode::kUnknownTable},
+      {"MISSING_CATALOG_NAME", ErrorCode::kUnknownTable},
+      {"FUNCTION_NOT_FOUND", ErrorCode::kUnknownObject},
+      {"TYPE_NOT_FOUND", ErrorCode::kUnknownObject},
+      {"PROCEDURE_NOT_FOUND", ErrorCode::kUnknownObject},
+      {"ROLE_NOT_FOUND", ErrorCode::kUnknownObject},
+      {"NOT_FOUND", ErrorCode::kUnknownObject},
+      {"COLUMN_NOT_FOUND", ErrorCode::kBindError},  // what DuckDB's binder reports for the same
+      {"AMBIGUOUS_NAME", ErrorCode::kBindError},
+      {"INVALID_COLUMN_REFERENCE", ErrorCode::kBindError},
+      {"MISSING_COLUMN_NAME", ErrorCode::kBindError},
+      {"DUPLICATE_COLUMN_NAME", ErrorCode::kBindError},
+      {"MISMATCHED_COLUMN_ALIASES", ErrorCode::kBindError},
+      {"EXPRESSION_NOT_AGGREGATE", ErrorCode::kBindError},
+      {"MISSING_GROUP_BY", ErrorCode::kBindError},
+      {"NESTED_AGGREGATION", ErrorCode::kBindError},
+      {"NESTED_WINDOW", ErrorCode::kBindError},
+      {"INVALID_PARAMETER_USAGE", ErrorCode::kInvalidParameter},
+      {"TYPE_MISMATCH", ErrorCode::kTypeMismatch},
+      {"OPERATOR_NOT_FOUND", ErrorCode::kTypeMismatch},
+      {"INVALID_CAST_ARGUMENT", ErrorCode::kConversionError},
+      {"INVALID_LITERAL", ErrorCode::kConversionError},
+      {"JSON_INPUT_CONVERSION_ERROR", ErrorCode::kConversionError},
+      {"DIVISION_BY_ZERO", ErrorCode::kDivisionByZero},
+      {"NUMERIC_VALUE_OUT_OF_RANGE", ErrorCode::kOutOfRange},
+      {"INVALID_FUNCTION_ARGUMENT", ErrorCode::kInvalidInput},
+      {"CONSTRAINT_VIOLATION", ErrorCode::kConstraintViolation},
+      {"NOT_SUPPORTED", ErrorCode::kNotSupported},
+      {"UNSUPPORTED_SUBQUERY", ErrorCode::kNotSupported},
+      {"PERMISSION_DENIED", ErrorCode::kPermissionDenied},
+      {"USER_CANCELED", ErrorCode::kQueryCancelled},
+      {"ADMINISTRATIVELY_KILLED", ErrorCode::kQueryCancelled},
+      {"ABANDONED_QUERY", ErrorCode::kQueryCancelled},
+      {"EXCEEDED_TIME_LIMIT", ErrorCode::kQueryTimeout},
+      {"EXCEEDED_GLOBAL_MEMORY_LIMIT", ErrorCode::kOutOfMemory},
+      {"EXCEEDED_LOCAL_MEMORY_LIMIT", ErrorCode::kOutOfMemory},
+      {"CLUSTER_OUT_OF_MEMORY", ErrorCode::kOutOfMemory},
+      {"EXCEEDED_FUNCTION_MEMORY_LIMIT", ErrorCode::kOutOfMemory},
+      {"QUERY_QUEUE_FULL", ErrorCode::kOverloaded},
+      {"ADMINISTRATIVELY_PREEMPTED", ErrorCode::kOverloaded},
+      {"GENERIC_INSUFFICIENT_RESOURCES", ErrorCode::kOverloaded},
+      {"SERVER_STARTING_UP", ErrorCode::kEngineUnavailable},
+      {"SERVER_SHUTTING_DOWN", ErrorCode::kEngineUnavailable},
+      {"NO_NODES_AVAILABLE", ErrorCode::kEngineUnavailable},
+      {"CATALOG_UNAVAILABLE", ErrorCode::kEngineUnavailable},
+  };
+  // Trino's other resource limits (CPU, scan, spill, write) are the query's, not the cluster's:
+  // they stay generic engine errors, with Trino's name in the message.
+  auto it = kCodes.find(name);
+  return it == kCodes.end() ? ErrorCode::kEngineError : it->second;
+}
+
+// Trino folds the location into the message ("line 1:15: Table ... does not exist"); lakerouter
+// keeps it in Error::position only.
+std::string strip_location(std::string_view message) {
+  if (!message.starts_with("line ")) return std::string(message);
+  std::string_view rest = message.substr(5);
+  if (!take_number(rest) || !take_char(rest, ':') || !take_number(rest) || !take_char(rest, ':')) {
+    return std::string(message);
+  }
+  take_char(rest, ' ');
+  return std::string(rest);
+}
+
+std::string string_member(const rapidjson::Value& object, const char* name) {
+  const auto* v = member(object, name);
+  return v && v->IsString() ? std::string(string_of(*v)) : std::string();
+}
+
+int64_t int_member(const rapidjson::Value& object, const char* name) {
+  const auto* v = member(object, name);
+  return v && v->IsInt64() ? v->GetInt64() : 0;
+}
+
+// ================================================================================================
+// The stream.
+// ================================================================================================
+
+// One response of the protocol (a QueryResults document), parsed in situ: the document's strings
+// point into `body`, so the two live and die together.
+struct Page {
+  std::string body;
+  rapidjson::Document doc;
+};
+
+Error stopped(bool timed_out) {
+  return timed_out ? Error(ErrorCode::kQueryTimeout, "the query ran past its time limit and was stopped")
+                   : Error(ErrorCode::kQueryCancelled, "the query was cancelled");
+}
+
+class TrinoStream final : public ResultStream {
+ public:
+  TrinoStream(const std::shared_ptr<Shared>& shared, std::string sql, bool wrapped, std::string user)
+      : shared_(shared), slot_(shared), handle_(shared), sql_(std::move(sql)), wrapped_(wrapped), user_(std::move(user)) {}
+
+  ~TrinoStream() override { stop_on_server(); }  // an unfinished query must not run on unread
+
+  TrinoStream(const TrinoStream&) = delete;
+  TrinoStream& operator=(const TrinoStream&) = delete;
+
+  // Submits the statement and follows nextUri until Trino knows the columns, has rows, failed or
+  // finished; after `deadline` the stream is returned anyway and next() goes on from there.
+  Status start(std::string_view body, const curl_slist* headers, Clock::time_point deadline) {
+    if (!handle_.get()) return Error(ErrorCode::kInternal, "libcurl could not create a handle");
+    HttpCall call{"POST", &shared_->statement_url, headers, body, options().connect_timeout, options().request_timeout,
+                  &cancelled_};
+    auto reply = exchange(call, /*idempotent=*/false);
+    if (!reply.ok()) return reply.error();
+    LR_TRY(adopt(std::move(*reply)));
+    while (!columns_known_ && !pending_ && has_next() && Clock::now() < deadline) LR_TRY(advance());
+    return Status::Ok();
+  }
+
+  const ResultSchema& schema() const override { return schema_; }
+
+  Result<bool> next(ResultBatch& batch) override {
+    if (cancelled_) return stopped(timed_out_);
+    if (failure_) return *failure_;
+    auto more = fetch(batch);
+    if (!more.ok()) {
+      Error e = cancelled_ ? stopped(timed_out_) : std::move(more).error();
+      failure_ = e;
+      return e;
+    }
+    return more;
+  }
+
+  void cancel(bool timed_out) override {
+    if (timed_out) timed_out_ = true;  // before cancelled_: next() reads them in the other order
+    cancelled_ = true;
+    stop_on_server();
+  }
+
+  std::optional<int64_t> rows_changed() const override { return rows_changed_; }
+
+ private:
+  const TrinoEngineOptions& options() const { return shared_->options; }
+
+  bool has_next() const {
+    std::lock_guard lock(mu_);
+    return !next_uri_.empty();
+  }
+
+  Result<bool> fetch(ResultBatch& batch) {
+    while (!pending_ && has_next()) LR_TRY(advance());
+    if (!batch_ready_) {
+      batch.reset(schema_);
+      batch_ready_ = true;
+    }
+    if (!pending_) return false;
+    auto page = std::move(pending_);
+    LR_TRY(append_rows(*page, batch));
+    return true;
+  }
+
+  // GETs the next page.
+  Status advance() {
+    std::string uri;
+    {
+      std::lock_guard lock(mu_);
+      uri = next_uri_;
+    }
+    HttpCall call{"GET", &uri, nullptr, {}, options().connect_timeout, options().request_timeout, &cancelled_};
+    auto reply = exchange(call, /*idempotent=*/true);
+    if (!reply.ok()) return reply.error();
+    return adopt(std::move(*reply));
+  }
+
+  // One HTTP exchange with the protocol's retries: 502/503/504 (and 429) after a short backoff,
+  // and for GETs (idempotent: the token names the page) a dropped connection twice.
+  Result<std::string> exchange(const HttpCall& call, bool idempotent) {
+    const auto give_up = Clock::now() + options().request_timeout;
+    milliseconds backoff(50);
+    int transport_failures = 0;
+    while (true) {
+      if (cancelled_) return stopped(timed_out_);
+      HttpReply reply = perform(handle_.get(), call);
+      if (cancelled_ || reply.code == CURLE_ABORTED_BY_CALLBACK) return stopped(timed_out_);
+      const bool retry =
+          reply.code != CURLE_OK ? idempotent && ++transport_failures <= 2
+                                 : reply.status == 429 || reply.status == 502 || reply.status == 503 || reply.status == 504;
+      if (reply.code == CURLE_OK && reply.status == 200) return std::move(reply.body);
+      if (!retry || Clock::now() + backoff >= give_up) return http_error(reply, idempotent);
+      pause(backoff);
+      backoff = std::min(backoff * 2, milliseconds(1000));
+    }
+  }
+
+  // Sleeps 1x-2x `backoff` (jitter spreads retries of many clients), waking early on cancel().
+  void pause(milliseconds backoff) const {
+    thread_local std::minstd_rand rng(std::random_device{}());
+    const auto until = Clock::now() + backoff + milliseconds(std::uniform_int_distribution<int64_t>(0, backoff.count())(rng));
+    while (!cancelled_ && Clock::now() < until) std::this_thread::sleep_for(milliseconds(10));
+  }
+
+  Error http_error(const HttpReply& reply, bool mid_query) const {
+    const std::string& url = shared_->base_url;
+    if (reply.code != CURLE_OK) {
+      return Error(ErrorCode::kEngineUnavailable,
+                   mid_query ? fmt::format("lost Trino at {} during query {}: {}", url, query_id_, reply.error)
+                             : fmt::format("cannot reach Trino at {}: {}", url, reply.error));
+    }
+    switch (reply.status) {
+      case 429:
+        return Error(ErrorCode::kOverloaded, fmt::format("Trino at {} is overloaded (HTTP 429); retry later", url));
+      case 502:
+      case 503:
+      case 504:
+        return Error(ErrorCode::kEngineUnavailable,
+                     fmt::format("Trino at {} kept answering HTTP {} for {} ms", url, reply.status,
+                                 options().request_timeout.count()));
+      case 401:
+      case 403:
+        return Error(ErrorCode::kPermissionDenied, fmt::format("Trino at {} refused user '{}' (HTTP {}): {}", url,
+                                                               user_, reply.status, snippet(reply.body)));
+      case 404:
+      case 410:
+        if (mid_query) {
+          return Error(ErrorCode::kEngineUnavailable,
+                       fmt::format("Trino at {} no longer knows query {} (HTTP {}); did it restart?", url, query_id_,
+                                   reply.status));
+        }
+        break;
+      default: break;
+    }
+    return Error(ErrorCode::kEngineError,
+                 fmt::format("Trino at {} answered HTTP {}: {}", url, reply.status, snippet(reply.body)));
+  }
+
+  // Takes in one QueryResults document: its error, columns, next page and rows.
+  Status adopt(std::string body) {
+    auto page = std::make_unique<Page>();
+    page->body = std::move(body);
+    page->doc.ParseInsitu<rapidjson::kParseFullPrecisionFlag>(page->body.data());
+    if (page->doc.HasParseError() || !page->doc.IsObject()) {
+      clear_next();
+      return Error(ErrorCode::kEngineError, fmt::format("Trino at {} sent a response that is not a query result: {}",
+                                                        shared_->base_url, snippet(page->body)));
+    }
+    const auto& doc = page->doc;
+    if (query_id_.empty()) query_id_ = string_member(doc, "id");
+    if (const auto* error = member(doc, "error")) {
+      clear_next();
+      return to_error(*error);
+    }
+    if (const auto* columns = member(doc, "columns"); columns && !columns_known_) LR_TRY(set_schema(*columns));
+    if (const auto* count = member(doc, "updateCount"); count && count->IsInt64()) rows_changed_ = count->GetInt64();
+    {
+      std::lock_guard lock(mu_);
+      const auto* next = member(doc, "nextUri");
+      next_uri_ = next && next->IsString() ? std::string(string_of(*next)) : std::string();
+    }
+    if (const auto* data = member(doc, "data"); data && data->IsArray() && !data->Empty()) {
+      if (!columns_known_) return Error(ErrorCode::kEngineError, "Trino sent rows before their columns");
+      pending_ = std::move(page);
+    }
+    return Status::Ok();
+  }
+
+  void clear_next() {
+    std::lock_guard lock(mu_);
+    next_uri_.clear();
+  }
+
+  Status set_schema(const rapidjson::Value& columns) {
+    if (!columns.IsArray()) return Error(ErrorCode::kEngineError, "Trino sent a 'columns' field that is no list");
+    for (const auto& c : columns.GetArray()) {
+      const auto* sig = member(c, "typeSignature");
+      TrinoType type = sig ? parse_signature(*sig) : TrinoType{};
+      schema_.push_back(ColumnInfo{string_member(c, "name"), to_column_type(type, string_member(c, "type"))});
+      types_.push_back(std::move(type));
+    }
+    columns_known_ = true;
+    return Status::Ok();
+  }
+
+  Status append_rows(const Page& page, ResultBatch& batch) {
+    const auto* data = member(page.doc, "data");  // adopt() kept the page for its rows
+    if (!data || !data->IsArray()) return Status::Ok();
+    const auto& rows = *data;
+    for (size_t c = 0; c < batch.column_count(); ++c) batch.column(c).reserve(batch.column(c).size() + rows.Size());
+    for (const auto& row : rows.GetArray()) {
+      if (!row.IsArray() || row.Size() != types_.size()) {
+        return Error(ErrorCode::kEngineError, fmt::format("Trino sent a row of {} values for {} columns",
+                                                          row.IsArray() ? row.Size() : 0, types_.size()));
+      }
+      for (rapidjson::SizeType c = 0; c < row.Size(); ++c) {
+        auto fits = cells_.append(batch.column(c), types_[c], row[c]);
+        if (!fits.ok()) return fits.error();
+        if (!*fits) {
+          rapidjson::StringBuffer text;
+          rapidjson::Writer<rapidjson::StringBuffer> w(text);
+          row[c].Accept(w);
+          return Error(ErrorCode::kEngineError, fmt::format("Trino sent {} for column '{}' of type {}",
+                                                            snippet(text.GetString()), schema_[c].name,
+                                                            schema_[c].type.sql_name));
+        }
+      }
+    }
+    return Status::Ok();
+  }
+
+  Error to_error(const rapidjson::Value& error) const {
+    const std::string name = string_member(error, "errorName");
+    ErrorCode code = code_of_trino_error(name);
+    std::string message = strip_location(string_member(error, "message"));
+    if (code == ErrorCode::kQueryCancelled && (cancelled_ || timed_out_)) return stopped(timed_out_);
+    if (code == ErrorCode::kEngineError && !name.empty()) message += fmt::format(" (Trino {})", name);
+    std::optional<uint32_t> position;
+    if (const auto* location = member(error, "errorLocation")) {
+      const int64_t line = int_member(*location, "lineNumber");
+      const int64_t column = int_member(*location, "columnNumber");
+      position = wrapped_ ? wrapped_location_to_offset(sql_, code == ErrorCode::kSyntaxError, line, column)
+                          : location_to_offset(sql_, line, column);
+    }
+    return Error(code, std::move(message), position);
+  }
+
+  // Asks Trino to stop the query (once), through the engine's canceller thread.
+  void stop_on_server() {
+    std::string uri;
+    {
+      std::lock_guard lock(mu_);
+      if (next_uri_.empty() || delete_sent_) return;
+      delete_sent_ = true;
+      uri = next_uri_;
+    }
+    shared_->canceller.cancel(std::move(uri), user_);
+  }
+
+  // Declaration order matters: the handle and slot go back before the shared state can go.
+  std::shared_ptr<Shared> shared_;
+  SlotLease slot_;
+  PooledHandle handle_;
+  const std::string sql_;  // the caller's text, for error positions
+  const bool wrapped_;     // sent as EXECUTE IMMEDIATE (parameters)
+  const std::string user_;
+  std::string query_id_;
+
+  ResultSchema schema_;
+  std::vector<TrinoType> types_;
+  bool columns_known_ = false;
+  bool batch_ready_ = false;
+  std::unique_ptr<Page> pending_;  // a page whose rows next() has not handed out yet
+  CellWriter cells_;
+  std::optional<Error> failure_;
+  std::optional<int64_t> rows_changed_;
+
+  mutable std::mutex mu_;
+  std::string next_uri_;       // guarded by mu_; empty once the query ended
+  bool delete_sent_ = false;   // guarded by mu_
+  std::atomic<bool> cancelled_{false};
+  std::atomic<bool> timed_out_{false};
+};
+
+// ================================================================================================
+// Requests.
+// ================================================================================================
+
+Status add_header(CurlList& list, std::string_view name, std::string_view value) {
+  if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) {
+    return Error(ErrorCode::kInvalidRequest, fmt::format("the value for {} holds a line break or NUL", name));
+  }
+  const std::string line = fmt::format("{}: {}", name, value);
+  curl_slist* head = curl_slist_append(list.get(), line.c_str());
+  if (!head) return Error(ErrorCode::kInternal, "out of memory building Trino request headers");
+  if (!list) list.reset(head);
+  return Status::Ok();
+}
+
+bool is_property_name(std::string_view name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.';
+  });
+}
+
+// X-Trino-Session values are URL-encoded (Trino decodes them), so commas and '=' survive.
+std::string url_encode(std::string_view value) {
+  CurlString encoded(curl_easy_escape(nullptr, value.data(), static_cast<int>(value.size())));
+  return encoded ? std::string(encoded.get()) : std::string();
+}
+
+Status add_session_properties(CurlList& list, const Session& session) {
+  bool has_run_time = false;
+  for (const auto& [key, value] : session.settings) {
+    if (!key.starts_with("trino.")) continue;  // lakerouter's own settings stay here
+    const std::string_view name = std::string_view(key).substr(6);
+    if (!is_property_name(name)) {
+      return Error(ErrorCode::kInvalidRequest,
+                   fmt::format("'{}' is no Trino session property name (letters, digits, '_' and '.')", name));
+    }
+    has_run_time = has_run_time || name == "query_max_run_time";
+    LR_TRY(add_header(list, "X-Trino-Session", fmt::format("{}={}", name, url_encode(value))));
+  }
+  // The pipeline stops the query at the deadline; this is Trino's own backstop, should lakerouter
+  // lose the connection first. Run time (not execution time): the deadline counts queueing too.
+  if (session.timeout && !has_run_time) {
+    LR_TRY(add_header(list, "X-Trino-Session",
+                      fmt::format("query_max_run_time={}ms", std::max<int64_t>(session.timeout->count(), 1))));
+  }
+  return Status::Ok();
+}
+
+Result<CurlList> request_headers(const TrinoEngineOptions& options, const Session& session, const std::string& user) {
+  CurlList list;
+  LR_TRY(add_header(list, "X-Trino-User", user));
+  LR_TRY(add_header(list, "X-Trino-Source", options.source));
+  // Timestamps at their declared precision (without it Trino rounds them to milliseconds).
+  LR_TRY(add_header(list, "X-Trino-Client-Capabilities", "PARAMETRIC_DATETIME"));
+  if (!options.catalog.empty()) LR_TRY(add_header(list, "X-Trino-Catalog", options.catalog));
+  if (!options.schema.empty()) LR_TRY(add_header(list, "X-Trino-Schema", options.schema));
+  if (!options.time_zone.empty()) LR_TRY(add_header(list, "X-Trino-Time-Zone", options.time_zone));
+  if (!session.client_tags.empty()) {
+    std::string tags;
+    for (const auto& tag : session.client_tags) {
+      if (tag.find(',') != std::string::npos) {
+        return Error(ErrorCode::kInvalidRequest, fmt::format("client tag '{}' holds a comma, which Trino cannot take", tag));
+      }
+      tags += (tags.empty() ? "" : ",") + tag;
+    }
+    LR_TRY(add_header(list, "X-Trino-Client-Tags", tags));
+  }
+  LR_TRY(add_session_properties(list, session));
+  return list;
+}
+
+// The coordinator's base URL, checked by libcurl's URL parser: http(s), a host, no query.
+Result<std::string> normalize_url(const std::string& url) {
+  auto config_error = [&](std::string_view why) {
+    return Error(ErrorCode::kConfigError,
+                 fmt::format("engines.trino.url '{}' is not usable: {} (expected e.g. http://127.0.0.1:8080)", url, why));
+  };
+  if (url.empty()) return config_error("it is empty");
+  std::unique_ptr<CURLU, CurlUrlDeleter> parsed(curl_url());
+  if (!parsed) return Error(ErrorCode::kInternal, "out of memory parsing a URL");
+  if (CURLUcode rc = curl_url_set(parsed.get(), CURLUPART_URL, url.c_str(), 0); rc != CURLUE_OK) {
+    return config_error(curl_url_strerror(rc));
+  }
+  auto part = [&](CURLUPart which) {
+    char* value = nullptr;
+    curl_url_get(parsed.get(), which, &value, 0);
+    return CurlString(value);
+  };
+  const auto scheme = part(CURLUPART_SCHEME);
+  if (!scheme || (std::string_view(scheme.get()) != "http" && std::string_view(scheme.get()) != "https")) {
+    return config_error("the scheme must be http or https");
+  }
+  const auto host = part(CURLUPART_HOST);
+  if (!host || *host.get() == '\0') return config_error("it names no host");
+  if (part(CURLUPART_QUERY) || part(CURLUPART_FRAGMENT)) return config_error("it must not have a query or fragment");
+  if (part(CURLUPART_USER)) return config_error("credentials do not belong in the URL");
+  std::string base = url;
+  while (base.ends_with('/')) base.pop_back();
+  return base;
+}
+
+}  // namespace
+
+// ================================================================================================
+// The engine.
+// ================================================================================================
+
+TrinoEngine::TrinoEngine(PrivateTag /*tag*/, std::shared_ptr<Shared> shared) : shared_(std::move(shared)) {}
+TrinoEngine::~TrinoEngine() = default;
+
+Result<std::unique_ptr<TrinoEngine>> TrinoEngine::open(const TrinoEngineOptions& options) {
+  curl_global_once();
+  auto base = normalize_url(options.url);
+  if (!base.ok()) return base.error();
+  if (options.connect_timeout.count() <= 0 || options.request_timeout.count() <= 0) {
+    return Error(ErrorCode::kConfigError, "engines.trino: connect_timeout and request_timeout must be positive");
+  }
+  if (options.user.empty()) return Error(ErrorCode::kConfigError, "engines.trino.user must not be empty");
+  return std::make_unique<TrinoEngine>(PrivateTag{}, std::make_shared<Shared>(options, std::move(*base)));
+}
+
+std::string_view TrinoEngine::name() const { return shared_->options.name; }
+
+Result<std::unique_ptr<ResultStream>> TrinoEngine::execute(const Statement& statement, const Session& session) {
+  const auto& options = shared_->options;
+  const std::string user = session.user.empty() || session.user == "anonymous" ? options.user : session.user;
+  auto headers = request_headers(options, session, user);
+  if (!headers.ok()) return headers.error();
+  const bool wrapped = !statement.params.empty();
+  const std::string body = wrapped ? wrap_with_parameters(statement.sql, statement.params) : statement.sql;
+
+  if (!shared_->slots.acquire(options.queue_wait)) {
+    return Error(ErrorCode::kOverloaded,
+                 fmt::format("all {} Trino slots stayed busy for {} ms; retry later or raise "
+                             "engines.{}.max_concurrency",
+                             options.max_concurrency, options.queue_wait.count(), options.name));
+  }
+  // The stream owns the slot from here on (released when it goes).
+  auto stream = std::make_unique<TrinoStream>(shared_, statement.sql, wrapped, user);
+  auto wait = options.request_timeout;
+  if (session.timeout) wait = std::min(wait, *session.timeout);
+  LR_TRY(stream->start(body, headers->get(), Clock::now() + wait));
+  return std::unique_ptr<ResultStream>(std::move(stream));
+}
+
+EngineHealth TrinoEngine::health() {
+  const auto& options = shared_->options;
+  PooledHandle handle(shared_);
+  if (!handle.get()) return EngineHealth{false, "libcurl could not create a handle"};
+  HttpCall call{"GET", &shared_->info_url, nullptr, {}, options.connect_timeout,
+                std::min(options.request_timeout, milliseconds(5000)), nullptr};
+  HttpReply reply = perform(handle.get(), call);
+  if (reply.code != CURLE_OK) {
+    return EngineHealth{false, fmt::format("cannot reach Trino at {}: {}", shared_->base_url, reply.error)};
+  }
+  if (reply.status != 200) {
+    return EngineHealth{false, fmt::format("Trino at {} answered HTTP {} for /v1/info", shared_->base_url, reply.status)};
+  }
+  rapidjson::Document info;
+  info.Parse(reply.body.c_str(), reply.body.size());
+  const auto* starting = info.HasParseError() ? nullptr : member(info, "starting");
+  if (!starting || !starting->IsBool()) {
+    return EngineHealth{false, fmt::format("Trino at {} sent no server info: {}", shared_->base_url, snippet(reply.body))};
+  }
+  const auto* version = member(info, "nodeVersion");
+  const std::string v = version ? string_member(*version, "version") : std::string();
+  if (starting->GetBool()) return EngineHealth{false, fmt::format("Trino {} at {} is starting", v, shared_->base_url)};
+  return EngineHealth{true, fmt::format("Trino {} at {}", v, shared_->base_url)};
+}
+
+}  // namespace lakerouter

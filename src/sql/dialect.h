@@ -1,0 +1,22 @@
+// Dialect translation: the few rewrites that let a statement written for DuckDB (lakerouter's
+// default dialect) run unchanged in meaning on another engine. Each rewrite edits the original
+// text at positions the analyzer recorded, so everything else stays byte for byte as written.
+//
+// The list (docs/routing.md, "Dialects"):
+//   - trino: GROUP BY <select-list alias> becomes GROUP BY <ordinal> (Trino resolves GROUP BY
+//     names against the FROM tables only).
+// A statement's trailing semicolons are removed for every engine (sql/explain_route.h).
+// Thread-safety: a pure function.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "sql/query_profile.h"
+
+namespace lakerouter::sql {
+
+// `sql` rewritten for an engine of `dialect`; unchanged when nothing applies.
+std::string translate(std::string_view sql, const QueryProfile& profile, std::string_view dialect);
+
+}  // namespace lakerouter::sql

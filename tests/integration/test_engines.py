@@ -1,0 +1,185 @@
+"""lakerouter in front of real engines: the PostgreSQL and Trino servers that scripts/services.sh
+starts (scripts/test.sh exports LAKEROUTER_PG_DSN and LAKEROUTER_TRINO_URL; without them these
+tests skip).
+
+- The 22 TPC-H queries pinned to Trino with /*+ engine(trino) */ give DuckDB's answers.
+- Under the seeds' rule set (i), a point lookup and an INSERT on the application's tables go to
+  PostgreSQL, and the row reads back.
+- A read-only statement routed to a Trino that is down fails over to DuckDB, and the decision
+  shows both attempts; a write is not retried.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from decimal import Decimal
+
+import pytest
+
+from conftest import SF, duckdb_connect, start_router, stop_router
+from test_tpch import QUERIES, _sort_key, qualify
+
+PG_DSN = os.environ.get("LAKEROUTER_PG_DSN")
+TRINO_URL = os.environ.get("LAKEROUTER_TRINO_URL")
+needs_services = pytest.mark.skipif(not (PG_DSN and TRINO_URL),
+                                    reason="start the test servers: eval \"$(scripts/services.sh start)\"")
+
+# Rule set (i) of the seeds, over the test servers: the application's tables (public.*) live in
+# PostgreSQL, point lookups and writes go there, joins to Trino, the rest to DuckDB.
+RULES_I = {
+    "engines": {
+        "postgres": {"type": "postgres", "connection": {"dsn": "${LAKEROUTER_PG_DSN}", "pool_size": 4},
+                     "capabilities": {"owns_tables": ["public.*"]}},
+        "trino": {"type": "trino", "connection": {"url": "${LAKEROUTER_TRINO_URL}", "catalog": "delta"}},
+    },
+    "routing": {
+        "default_engine": "duckdb",
+        "tables": [
+            {"name": "public.*", "format": "postgres", "key_columns": ["id"]},
+        ],
+        "rules": [
+            {"name": "point-lookups", "match": {"point_lookup": True}, "route": ["postgres", "duckdb"]},
+            {"name": "writes", "match": {"kind": "writes"}, "route": "postgres"},
+            {"name": "joins", "match": {"has_join": True}, "route": "trino"},
+        ],
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def engines_router(lake_dir, tmp_path_factory):
+    if not (PG_DSN and TRINO_URL):
+        pytest.skip("test servers not started (LAKEROUTER_PG_DSN / LAKEROUTER_TRINO_URL unset)")
+    r = start_router(lake_dir, tmp_path_factory.mktemp("engines"), RULES_I)
+    try:
+        yield r
+    finally:
+        stop_router(r)
+
+
+@pytest.fixture(scope="module")
+def reference():
+    con = duckdb_connect("tpch")
+    con.execute(f"CALL dbgen(sf={SF})")
+    yield con
+    con.close()
+
+
+def as_number(v):
+    """Numbers from either side as floats (Trino and DuckDB type averages and sums differently)."""
+    if isinstance(v, bool) or v is None:
+        return v
+    if isinstance(v, (int, float, Decimal)):
+        return float(v)
+    if isinstance(v, str):
+        try:
+            return float(v)
+        except ValueError:
+            return v
+    return v
+
+
+def same(got, want) -> bool:
+    g, w = as_number(got), as_number(want)
+    if isinstance(g, float) and isinstance(w, float):
+        if g == w or abs(g - w) <= 1e-6 * max(abs(g), abs(w)):
+            return True
+        # Trino keeps avg() of a decimal a decimal of the same scale (rounded): 25.58 for 25.575...
+        if isinstance(got, str) and "." in got:
+            scale = len(got.split(".")[1])
+            return abs(g - w) <= 0.5 * 10 ** -scale + 1e-9
+        return False
+    if hasattr(want, "isoformat"):
+        return got == want.isoformat()
+    return g == w
+
+
+# Queries whose DuckDB syntax lakerouter does not translate for Trino (none: Q15's GROUP BY
+# supplier_no, a select-list alias, is rewritten as an ordinal; see sql/dialect.h).
+NOT_PORTABLE: set[int] = set()
+
+
+@needs_services
+@pytest.mark.parametrize("nr", range(1, 23), ids=lambda n: f"q{n:02d}")
+def test_tpch_on_trino_matches_duckdb(engines_router, reference, nr):
+    if nr in NOT_PORTABLE:
+        pytest.xfail("DuckDB-only syntax (GROUP BY a select-list alias)")
+    raw = QUERIES[nr]
+    sql, _ = qualify(raw)
+    r = engines_router.query("/*+ engine(trino) */ " + sql, timeout=180)
+    assert r.status_code == 200, f"Q{nr}: {r.status_code} {r.text[:1000]}"
+    doc = r.json()
+    assert doc["engine"] == "trino", doc["routing"]
+    assert doc["routing"]["reasons"][0]["code"] == "PINNED_BY_HINT"
+    want = reference.execute(raw).fetchall()
+    rows = doc["rows"]
+    assert len(rows) == len(want) > 0, f"Q{nr}: {len(rows)} rows, expected {len(want)}"
+    if "ORDER BY" not in raw.upper():
+        rows = sorted(rows, key=_sort_key)
+        want = sorted(want, key=_sort_key)
+    for i, (g, w) in enumerate(zip(rows, want)):
+        bad = [(c, a, b) for c, (a, b) in enumerate(zip(g, w)) if not same(a, b)]
+        assert not bad, f"Q{nr} row {i}: (column, trino, duckdb) differ: {bad}"
+
+
+@needs_services
+def test_point_lookup_and_insert_go_to_postgres(engines_router):
+    lookup = engines_router.query_ok("SELECT id, email, country FROM public.users WHERE id = 7")
+    assert lookup["engine"] == "postgres", lookup["routing"]
+    assert lookup["routing"]["rule"] == "point-lookups"
+    assert lookup["rows"] == [[7, "user7@example.com", "CA"]]  # countries cycle US, DE, ..., CA
+
+    order_id = 1_000_000 + uuid.uuid4().int % 1_000_000_000
+    insert = engines_router.query_ok(
+        f"INSERT INTO public.orders (id, user_id, status, amount, created_at) "
+        f"VALUES ({order_id}, 7, 'pending', 19.99, TIMESTAMPTZ '2026-11-23 10:00:00+00')")
+    assert insert["engine"] == "postgres", insert["routing"]
+    assert insert["routing"]["rule"] == "writes"
+    back = engines_router.query_ok(f"SELECT id, user_id, status, amount FROM public.orders WHERE id = {order_id}")
+    assert back["engine"] == "postgres"
+    assert back["rows"] == [[order_id, 7, "pending", "19.99"]]
+    engines_router.query_ok(f"DELETE FROM public.orders WHERE id = {order_id}")
+
+
+@needs_services
+def test_postgres_errors_carry_codes_and_positions(engines_router):
+    r = engines_router.query("/*+ engine(postgres) */ SELECT nope FROM public.users WHERE id = 1")
+    assert r.status_code in (400, 404), r.text
+    err = r.json()["error"]
+    assert err["code"] in ("UNKNOWN_OBJECT", "BIND_ERROR"), err
+    assert "nope" in err["message"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_read_only_statement_fails_over_when_trino_is_down(lake_dir, tmp_path):
+    # A Trino that is down: nothing listens at its address.
+    config = {
+        "engines": {"trino": {"type": "trino", "connection": {"url": f"http://127.0.0.1:{free_port()}"}}},
+        "routing": {"rules": [{"name": "joins", "match": {"has_join": True}, "route": "trino"}]},
+    }
+    r = start_router(lake_dir, tmp_path / "work", config)
+    try:
+        doc = r.query_ok("SELECT count(*) FROM tpch.nation n JOIN tpch.region r ON n.n_regionkey = r.r_regionkey")
+        assert doc["engine"] == "duckdb"
+        assert doc["rows"] == [[25]]
+        codes = [x["code"] for x in doc["routing"]["reasons"]]
+        assert codes[0] == "FAILED_OVER", codes
+        attempts = doc["routing"]["attempts"]
+        assert [(a["engine"], a["ok"]) for a in attempts] == [("trino", False), ("duckdb", True)]
+        assert attempts[0]["error_code"] == "ENGINE_UNAVAILABLE"
+
+        # Writes are never retried elsewhere.
+        w = r.query("/*+ engine(trino) */ CREATE TABLE t AS SELECT 1 AS x")
+        assert w.status_code == 503, w.text
+        assert "never retried" in w.json()["error"]["message"]
+
+        ready = r.get("/ready").json()
+        assert ready["engines"]["trino"]["ready"] is False
+    finally:
+        stop_router(r)
