@@ -18,6 +18,7 @@ APT_PACKAGES=(
   libboost1.81-dev        # Boost.Asio + Boost.Beast: HTTP front-end
   libcurl4-openssl-dev    # HTTP client (remote engines)
   libpq-dev               # PostgreSQL client
+  tzdata                  # time zone database: Trino's named zones converted to UTC
   nlohmann-json3-dev      # JSON documents (requests, config-derived JSON, Delta/Iceberg metadata)
   rapidjson-dev           # streaming JSON writer for result encoding
   libyaml-cpp-dev         # configuration files

@@ -140,6 +140,7 @@ TEST(TrinoEngineConfig, MalformedUrlIsAConfigErrorAtOpen) {
     ASSERT_FALSE(engine.ok());
     EXPECT_EQ(engine.error().code, ErrorCode::kConfigError);
     EXPECT_NE(engine.error().message.find("engines.trino.url"), std::string::npos) << engine.error().message;
+    EXPECT_EQ(engine.error().message.find("secret"), std::string::npos) << "never echo a password";
   }
 }
 

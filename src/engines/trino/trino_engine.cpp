@@ -1407,10 +1407,13 @@ Result<CurlList> request_headers(const TrinoEngineOptions& options, const Sessio
 }
 
 // The coordinator's base URL, checked by libcurl's URL parser: http(s), a host, no query.
-Result<std::string> normalize_url(const std::string& url) {
+Result<std::string> normalize_url(const std::string& engine, const std::string& url) {
+  // A URL with '@' may carry a password: it is not echoed.
+  const std::string shown = url.find('@') == std::string::npos ? fmt::format(" '{}'", url) : std::string();
   auto config_error = [&](std::string_view why) {
     return Error(ErrorCode::kConfigError,
-                 fmt::format("engines.trino.url '{}' is not usable: {} (expected e.g. http://127.0.0.1:8080)", url, why));
+                 fmt::format("engines.{}.url{} is not usable: {} (expected e.g. http://127.0.0.1:8080)", engine, shown,
+                             why));
   };
   if (url.empty()) return config_error("it is empty");
   std::unique_ptr<CURLU, CurlUrlDeleter> parsed(curl_url());
@@ -1429,8 +1432,8 @@ Result<std::string> normalize_url(const std::string& url) {
   }
   const auto host = part(CURLUPART_HOST);
   if (!host || *host.get() == '\0') return config_error("it names no host");
-  if (part(CURLUPART_QUERY) || part(CURLUPART_FRAGMENT)) return config_error("it must not have a query or fragment");
   if (part(CURLUPART_USER)) return config_error("credentials do not belong in the URL");
+  if (part(CURLUPART_QUERY) || part(CURLUPART_FRAGMENT)) return config_error("it must not have a query or fragment");
   std::string base = url;
   while (base.ends_with('/')) base.pop_back();
   return base;
@@ -1447,12 +1450,13 @@ TrinoEngine::~TrinoEngine() = default;
 
 Result<std::unique_ptr<TrinoEngine>> TrinoEngine::open(const TrinoEngineOptions& options) {
   curl_global_once();
-  auto base = normalize_url(options.url);
+  auto base = normalize_url(options.name, options.url);
   if (!base.ok()) return base.error();
   if (options.connect_timeout.count() <= 0 || options.request_timeout.count() <= 0) {
-    return Error(ErrorCode::kConfigError, "engines.trino: connect_timeout and request_timeout must be positive");
+    return Error(ErrorCode::kConfigError,
+                 fmt::format("engines.{}: connect_timeout and request_timeout must be positive", options.name));
   }
-  if (options.user.empty()) return Error(ErrorCode::kConfigError, "engines.trino.user must not be empty");
+  if (options.user.empty()) return Error(ErrorCode::kConfigError, fmt::format("engines.{}.user must not be empty", options.name));
   return std::make_unique<TrinoEngine>(PrivateTag{}, std::make_shared<Shared>(options, std::move(*base)));
 }
 
