@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "catalog/table_metadata.h"
+#include "core/ascii.h"
 
 namespace lakerouter {
 namespace fs = std::filesystem;
@@ -131,11 +132,7 @@ Result<Catalog> Catalog::load(const CatalogOptions& options) {
                                                         decl.name, it->second, decl.line));
     }
     std::vector<std::string> keys;
-    for (const auto& k : decl.key_columns) {
-      std::string key = k;
-      std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return std::tolower(c); });
-      keys.push_back(std::move(key));
-    }
+    for (const auto& k : decl.key_columns) keys.push_back(ascii_lower(k));
     if (decl.location.empty()) {  // annotates a discovered table
       auto it = by_name.find(decl.name);
       if (it == by_name.end()) {
@@ -169,12 +166,8 @@ Result<Catalog> Catalog::load(const CatalogOptions& options) {
     if (!stats.ok()) {
       return Error(ErrorCode::kConfigError, fmt::format("table '{}': {}", name, stats.error().message));
     }
+    if (table.format == TableFormat::kIceberg) table.metadata_file = stats->version_token;  // the file read
     table.stats = std::make_shared<const TableStats>(std::move(*stats));
-    if (table.format == TableFormat::kIceberg) {
-      auto file = current_iceberg_metadata_file(table.location);
-      if (!file.ok()) return Error(ErrorCode::kConfigError, fmt::format("table '{}': {}", name, file.error().message));
-      table.metadata_file = std::move(*file);
-    }
     catalog.tables_.push_back(std::move(table));
   }
   return catalog;

@@ -17,6 +17,7 @@
 
 #include "catalog/stats_value.h"
 #include "catalog/table_metadata.h"
+#include "core/ascii.h"
 
 namespace lakerouter::catalog_internal {
 namespace fs = std::filesystem;
@@ -63,11 +64,6 @@ Result<LogListing> list_log(const std::string& table_dir) {
     return Error(ErrorCode::kIoError, fmt::format("{} has no Delta commits", log_dir.string()));
   }
   return listing;
-}
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
 }
 
 // A JSON scalar from stats or partition values as text (nullopt for null and nested values).
@@ -148,7 +144,7 @@ class Replay {
     }
     for (const auto& field : schema.value("fields", json::array())) {
       TableColumn c;
-      c.name = lower(field.value("name", ""));
+      c.name = ascii_lower(field.value("name", ""));
       const json& type = field.value("type", json());
       c.type = type.is_string() ? type.get<std::string>() : "struct";
       c.kind = value_kind_of_delta_type(c.type);
@@ -167,7 +163,7 @@ class Replay {
     for (const auto& p : metadata.value("partitionColumns", json::array())) {
       if (!p.is_string()) continue;
       PartitionColumn pc;
-      pc.name = lower(p.get<std::string>());
+      pc.name = ascii_lower(p.get<std::string>());
       pc.source_column = column_by_name(pc.name);
       partition_columns_.push_back(std::move(pc));
     }
@@ -178,7 +174,7 @@ class Replay {
   void index_columns() {
     by_physical_name_.clear();
     for (size_t i = 0; i < columns_.size(); ++i) {
-      by_physical_name_[columns_[i].physical_name.empty() ? columns_[i].name : lower(columns_[i].physical_name)] = i;
+      by_physical_name_[columns_[i].physical_name.empty() ? columns_[i].name : ascii_lower(columns_[i].physical_name)] = i;
     }
   }
 
@@ -190,7 +186,7 @@ class Replay {
   }
 
   std::optional<size_t> column_by_physical(const std::string& name) const {
-    auto it = by_physical_name_.find(lower(name));
+    auto it = by_physical_name_.find(ascii_lower(name));
     return it == by_physical_name_.end() ? std::nullopt : std::optional(it->second);
   }
 

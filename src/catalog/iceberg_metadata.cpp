@@ -17,6 +17,8 @@
 
 #include "catalog/stats_value.h"
 #include "catalog/table_metadata.h"
+#include "core/value_format.h"
+#include "core/ascii.h"
 
 namespace lakerouter::catalog_internal {
 namespace fs = std::filesystem;
@@ -46,30 +48,11 @@ int64_t summary_number(const json& summary, const char* key) {
   return 0;
 }
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
 // "file:///a/b" -> "/a/b"; other paths unchanged.
 std::string local_path(const std::string& uri) {
   if (uri.starts_with("file://")) return uri.substr(7);
   if (uri.starts_with("file:")) return uri.substr(5);
   return uri;
-}
-
-// Days since 1970-01-01 to YYYY-MM-DD (proleptic Gregorian; Howard Hinnant's civil_from_days).
-std::string civil_date(int64_t days) {
-  days += 719468;
-  const int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  const int64_t doe = days - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  const int64_t d = doy - (153 * mp + 2) / 5 + 1;
-  const int64_t m = mp < 10 ? mp + 3 : mp - 9;
-  const int64_t y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-  return fmt::format("{:04}-{:02}-{:02}", y, m, d);
 }
 
 template <typename T>
@@ -80,20 +63,6 @@ std::optional<T> little_endian(std::string_view bytes) {
   return v;
 }
 
-std::string int128_text(__int128 v) {
-  if (v == 0) return "0";
-  const bool negative = v < 0;
-  unsigned __int128 u = negative ? -static_cast<unsigned __int128>(v) : static_cast<unsigned __int128>(v);
-  std::string digits;
-  while (u) {
-    digits += static_cast<char>('0' + static_cast<int>(u % 10));
-    u /= 10;
-  }
-  if (negative) digits += '-';
-  std::reverse(digits.begin(), digits.end());
-  return digits;
-}
-
 }  // namespace
 
 std::optional<std::string> iceberg_bound_text(const std::string& type, std::string_view bytes) {
@@ -102,7 +71,11 @@ std::optional<std::string> iceberg_bound_text(const std::string& type, std::stri
   } else if (type == "long") {
     if (auto v = little_endian<int64_t>(bytes)) return std::to_string(*v);
   } else if (type == "date") {
-    if (auto v = little_endian<int32_t>(bytes)) return civil_date(*v);
+    if (auto v = little_endian<int32_t>(bytes)) {
+      std::string text;
+      append_date(text, *v);
+      return text;
+    }
   } else if (type == "timestamp" || type == "timestamptz") {
     if (auto v = little_endian<int64_t>(bytes)) {
       const int64_t micros_per_day = 86400LL * 1000000;
@@ -111,8 +84,11 @@ std::optional<std::string> iceberg_bound_text(const std::string& type, std::stri
         rest += micros_per_day;
         --days;
       }
-      return fmt::format("{} {:02}:{:02}:{:02}.{:06}", civil_date(days), rest / 3600000000LL, rest / 60000000 % 60,
-                         rest / 1000000 % 60, rest % 1000000);
+      std::string text;
+      append_date(text, days);
+      fmt::format_to(std::back_inserter(text), " {:02}:{:02}:{:02}.{:06}", rest / 3600000000LL, rest / 60000000 % 60,
+                     rest / 1000000 % 60, rest % 1000000);
+      return text;
     }
   } else if (type == "float") {
     if (auto v = little_endian<float>(bytes)) return fmt::format("{}", *v);
@@ -129,15 +105,8 @@ std::optional<std::string> iceberg_bound_text(const std::string& type, std::stri
     const int scale = std::atoi(type.c_str() + comma + 1);
     __int128 unscaled = (static_cast<unsigned char>(bytes[0]) & 0x80) ? -1 : 0;  // sign extension
     for (const char b : bytes) unscaled = unscaled * 256 + static_cast<unsigned char>(b);
-    const std::string digits = int128_text(unscaled < 0 ? -unscaled : unscaled);
-    const size_t whole = digits.size() > static_cast<size_t>(scale) ? digits.size() - static_cast<size_t>(scale) : 0;
-    std::string text = unscaled < 0 ? "-" : "";
-    text.append(whole == 0 ? "0" : digits.substr(0, whole));
-    if (scale > 0) {
-      text.push_back('.');
-      text.append(static_cast<size_t>(scale) - (digits.size() - whole), '0');  // leading zeros of the fraction
-      text.append(digits.substr(whole));
-    }
+    std::string text;
+    append_decimal(text, unscaled, scale);
     return text;
   }
   return std::nullopt;
@@ -155,9 +124,9 @@ std::vector<TableColumn> current_columns(const json& metadata) {
   std::vector<TableColumn> columns;
   for (const auto& field : schema.value("fields", json::array())) {
     TableColumn c;
-    c.name = lower(field.value("name", ""));
+    c.name = ascii_lower(field.value("name", ""));
     const json& type = field.value("type", json());
-    c.type = type.is_string() ? lower(type.get<std::string>()) : "struct";
+    c.type = type.is_string() ? ascii_lower(type.get<std::string>()) : "struct";
     c.type.erase(std::remove(c.type.begin(), c.type.end(), ' '), c.type.end());  // "decimal(15, 2)"
     c.kind = value_kind_of_iceberg_type(c.type);
     c.field_id = field.value("id", 0);
@@ -175,8 +144,8 @@ std::vector<PartitionColumn> current_partitioning(const json& metadata, const st
   std::vector<PartitionColumn> partitioning;
   for (const auto& f : fields) {
     PartitionColumn pc;
-    pc.name = lower(f.value("name", ""));
-    pc.transform = lower(f.value("transform", "identity"));
+    pc.name = ascii_lower(f.value("name", ""));
+    pc.transform = ascii_lower(f.value("transform", "identity"));
     const int source_id = f.value("source-id", 0);
     for (size_t i = 0; i < columns.size(); ++i) {
       if (columns[i].field_id == source_id) pc.source_column = i;
@@ -196,7 +165,7 @@ DataFile to_data_file(const IcebergDataFile& entry, const TableStats& stats) {
     std::optional<StatValue> value;
     if (partition.is_object()) {
       for (auto it = partition.begin(); it != partition.end(); ++it) {
-        if (lower(it.key()) != pc.name || it.value().is_null()) continue;
+        if (ascii_lower(it.key()) != pc.name || it.value().is_null()) continue;
         const std::string text = it.value().is_string() ? it.value().get<std::string>() : it.value().dump();
         const ValueKind kind = pc.transform == "identity" && pc.source_column ? stats.columns[*pc.source_column].kind
                                                                               : ValueKind::kString;

@@ -32,28 +32,8 @@ RefreshReport LiveCatalog::refresh() {
   return report;
 }
 
-void LiveCatalog::start(std::chrono::milliseconds interval) {
-  if (interval.count() <= 0) return;
-  std::lock_guard lock(thread_mu_);
-  if (thread_.joinable()) return;
-  stopping_ = false;
-  thread_ = std::thread([this, interval] {
-    std::unique_lock lock(thread_mu_);
-    while (!wake_.wait_for(lock, interval, [this] { return stopping_; })) {
-      lock.unlock();
-      refresh();
-      lock.lock();
-    }
-  });
-}
+void LiveCatalog::start(std::chrono::milliseconds interval) { refresher_.start(interval); }
 
-void LiveCatalog::stop() {
-  {
-    std::lock_guard lock(thread_mu_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+void LiveCatalog::stop() { refresher_.stop(); }
 
 }  // namespace lakerouter

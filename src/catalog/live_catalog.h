@@ -6,12 +6,11 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <memory>
 #include <mutex>
-#include <thread>
 
 #include "catalog/catalog.h"
+#include "core/periodic_task.h"
 
 namespace lakerouter {
 
@@ -37,10 +36,7 @@ class LiveCatalog {
   mutable std::mutex mu_;                 // guards current_
   std::shared_ptr<const Catalog> current_;
   std::mutex refresh_mu_;                 // one refresh at a time
-  std::mutex thread_mu_;                  // guards stopping_ and the thread
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;
+  PeriodicTask refresher_{[this] { refresh(); }};
 };
 
 }  // namespace lakerouter

@@ -9,16 +9,12 @@
 
 #include "catalog/stats_value.h"
 #include "catalog/table_metadata.h"
+#include "core/ascii.h"
 
 namespace lakerouter::catalog_internal {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
 
 // The key=value folders between the table folder and the file, in order.
 std::vector<std::pair<std::string, std::string>> hive_partition(const std::string& table_dir, const std::string& file) {
@@ -28,7 +24,7 @@ std::vector<std::pair<std::string, std::string>> hive_partition(const std::strin
     const std::string s = part.string();
     const auto eq = s.find('=');
     if (eq == std::string::npos || eq == 0) return {};
-    out.emplace_back(lower(s.substr(0, eq)), s.substr(eq + 1));
+    out.emplace_back(ascii_lower(s.substr(0, eq)), s.substr(eq + 1));
   }
   return out;
 }
@@ -51,29 +47,33 @@ std::vector<std::string> list_parquet_files(const std::string& dir) {
   return files;
 }
 
-Result<std::string> parquet_version_token(const std::string& table_dir) {
-  // Names, sizes and modification times: any rewrite of the folder changes the digest.
+namespace {
+
+// Names, sizes and modification times: any rewrite of the folder changes the digest.
+std::string listing_digest(const std::vector<std::string>& files) {
   size_t digest = 0;
-  int64_t count = 0;
-  for (const auto& file : list_parquet_files(table_dir)) {
+  for (const auto& file : files) {
     std::error_code ec;
     const auto size = fs::file_size(file, ec);
     const auto mtime = fs::last_write_time(file, ec).time_since_epoch().count();
     digest = digest * 1000003 ^ std::hash<std::string>{}(fmt::format("{}:{}:{}", file, size, mtime));
-    ++count;
   }
-  return fmt::format("{}-{:016x}", count, digest);
+  return fmt::format("{}-{:016x}", files.size(), digest);
+}
+
+}  // namespace
+
+Result<std::string> parquet_version_token(const std::string& table_dir) {
+  return listing_digest(list_parquet_files(table_dir));
 }
 
 Result<TableStats> read_parquet_stats(MetadataDb& db, const std::string& table_dir) {
-  auto token = parquet_version_token(table_dir);
-  if (!token.ok()) return token.error();
   const auto files = list_parquet_files(table_dir);
   auto footers = db.parquet_footers(files);
   if (!footers.ok()) return footers.error();
 
   TableStats stats;
-  stats.version_token = *token;
+  stats.version_token = listing_digest(files);
   stats.columns = std::move(footers->columns);
   if (!files.empty()) {
     for (const auto& [key, value] : hive_partition(table_dir, files.front())) {

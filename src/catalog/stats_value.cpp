@@ -8,15 +8,11 @@
 
 #include <fmt/format.h>
 
+#include "core/ascii.h"
+
 namespace lakerouter {
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
@@ -130,7 +126,7 @@ int compare_decimals(std::string_view a, std::string_view b) {
 }  // namespace
 
 ValueKind value_kind_of_delta_type(std::string_view type) {
-  const std::string t = lower(trim(type));
+  const std::string t = ascii_lower(trim(type));
   if (t == "long" || t == "integer" || t == "short" || t == "byte") return ValueKind::kInteger;
   if (t == "float" || t == "double") return ValueKind::kFloat;
   if (t.starts_with("decimal")) return ValueKind::kDecimal;
@@ -142,7 +138,7 @@ ValueKind value_kind_of_delta_type(std::string_view type) {
 }
 
 ValueKind value_kind_of_iceberg_type(std::string_view type) {
-  const std::string t = lower(trim(type));
+  const std::string t = ascii_lower(trim(type));
   if (t == "int" || t == "long") return ValueKind::kInteger;
   if (t == "float" || t == "double") return ValueKind::kFloat;
   if (t.starts_with("decimal")) return ValueKind::kDecimal;
@@ -154,7 +150,7 @@ ValueKind value_kind_of_iceberg_type(std::string_view type) {
 }
 
 ValueKind value_kind_of_sql_type(std::string_view type) {
-  const std::string t = lower(trim(type));
+  const std::string t = ascii_lower(trim(type));
   if (t == "tinyint" || t == "smallint" || t == "integer" || t == "bigint" || t == "hugeint" || t == "utinyint" ||
       t == "usmallint" || t == "uinteger" || t == "ubigint" || t == "int" || t == "int4" || t == "int8") {
     return ValueKind::kInteger;
@@ -182,7 +178,7 @@ std::optional<StatValue> make_stat_value(ValueKind kind, std::string_view text) 
       return StatValue{std::string(text), *number};
     }
     case ValueKind::kBoolean: {
-      const std::string t = lower(trim(text));
+      const std::string t = ascii_lower(trim(text));
       if (t == "true" || t == "t" || t == "1") return StatValue{"true", 1};
       if (t == "false" || t == "f" || t == "0") return StatValue{"false", 0};
       return std::nullopt;

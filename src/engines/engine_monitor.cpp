@@ -120,28 +120,8 @@ void EngineMonitor::check_now() {
   }
 }
 
-void EngineMonitor::start() {
-  if (options_.check_interval.count() <= 0) return;
-  std::lock_guard lock(thread_mu_);
-  if (thread_.joinable()) return;
-  stopping_ = false;
-  thread_ = std::thread([this] {
-    std::unique_lock lock(thread_mu_);
-    while (!wake_.wait_for(lock, options_.check_interval, [this] { return stopping_; })) {
-      lock.unlock();
-      check_now();
-      lock.lock();
-    }
-  });
-}
+void EngineMonitor::start() { checker_.start(options_.check_interval); }
 
-void EngineMonitor::stop() {
-  {
-    std::lock_guard lock(thread_mu_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+void EngineMonitor::stop() { checker_.stop(); }
 
 }  // namespace lakerouter

@@ -11,14 +11,13 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "core/periodic_task.h"
 #include "engines/engine.h"
 #include "routing/router.h"
 
@@ -82,10 +81,7 @@ class EngineMonitor {
   const EngineMonitorOptions options_;
   std::mutex mu_;
   std::map<std::string, Breaker, std::less<>> breakers_;  // guarded by mu_
-  std::mutex thread_mu_;
-  std::condition_variable wake_;
-  bool stopping_ = false;  // guarded by thread_mu_
-  std::thread thread_;
+  PeriodicTask checker_{[this] { check_now(); }};
 };
 
 }  // namespace lakerouter

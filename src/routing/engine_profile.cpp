@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "core/ascii.h"
+
 namespace lakerouter::routing {
 
 using sql::StatementKind;
@@ -43,12 +45,6 @@ KindSet KindSet::admin() {
 
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
-
 struct KindGroup {
   std::string_view name;
   KindSet (*kinds)();
@@ -69,7 +65,7 @@ std::string KindSet::to_string() const {
   for (unsigned k = 0; k <= static_cast<unsigned>(StatementKind::kOther); ++k) {
     if (!contains(static_cast<StatementKind>(k))) continue;
     if (!out.empty()) out += ", ";
-    out += lower(sql::statement_kind_name(static_cast<StatementKind>(k)));
+    out += ascii_lower(sql::statement_kind_name(static_cast<StatementKind>(k)));
   }
   return out;
 }
@@ -77,13 +73,13 @@ std::string KindSet::to_string() const {
 bool is_write_kind(StatementKind kind) { return (KindSet::writes() | KindSet::ddl()).contains(kind); }
 
 std::optional<KindSet> parse_kinds(std::string_view name) {
-  const std::string n = lower(name);
+  const std::string n = ascii_lower(name);
   for (const auto& g : kGroups) {
     if (g.name == n) return g.kinds();
   }
   for (unsigned k = 0; k <= static_cast<unsigned>(StatementKind::kOther); ++k) {
     const auto kind = static_cast<StatementKind>(k);
-    if (lower(sql::statement_kind_name(kind)) == n) return KindSet{kind};
+    if (ascii_lower(sql::statement_kind_name(kind)) == n) return KindSet{kind};
   }
   return std::nullopt;
 }
@@ -92,7 +88,7 @@ std::vector<std::string_view> kind_names() {
   static const std::vector<std::string> kLowerKinds = [] {
     std::vector<std::string> names;
     for (unsigned k = 0; k <= static_cast<unsigned>(StatementKind::kOther); ++k) {
-      names.push_back(lower(sql::statement_kind_name(static_cast<StatementKind>(k))));
+      names.push_back(ascii_lower(sql::statement_kind_name(static_cast<StatementKind>(k))));
     }
     return names;
   }();

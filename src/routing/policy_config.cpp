@@ -5,14 +5,11 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "core/ascii.h"
+
 namespace lakerouter::routing {
 
 namespace {
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
 
 Status read_kinds(const YamlReader& r, const YAML::Node& node, const std::string& where, KindSet& out) {
   if (!node.IsScalar() && !node.IsSequence()) {
@@ -30,7 +27,7 @@ Status read_kinds(const YamlReader& r, const YAML::Node& node, const std::string
     const std::optional<KindSet> parsed = item.IsScalar() ? parse_kinds(item.Scalar()) : std::nullopt;
     if (!parsed) {
       const auto names = kind_names();
-      const std::string_view best = closest_name(lower(YamlReader::describe(item)), std::span(names));
+      const std::string_view best = closest_name(ascii_lower(YamlReader::describe(item)), std::span(names));
       return r.error(item, fmt::format("unknown statement kind '{}' in '{}' ({})", YamlReader::describe(item), where,
                                        best.empty() ? fmt::format("kinds: {}", fmt::join(names, ", "))
                                                     : fmt::format("did you mean '{}'?", best)));
@@ -77,7 +74,7 @@ Status read_match(const YamlReader& r, const YAML::Node& node, const std::string
     m.kinds = kinds;
   }
   LR_TRY(r.get_strings(node, "tables", where, m.tables));
-  for (auto& t : m.tables) t = lower(t);  // the analyzer reports table names in lower case
+  for (auto& t : m.tables) t = ascii_lower(t);  // the analyzer reports table names in lower case
   LR_TRY(r.get_strings(node, "users", where, m.users));
   LR_TRY(r.get_strings(node, "groups", where, m.groups));
   LR_TRY(r.get_strings(node, "fingerprint", where, m.fingerprints));
@@ -130,11 +127,11 @@ Status read_table_hint(const YamlReader& r, const YAML::Node& node, TableHint& h
   hint.line = YamlReader::line_of(node);
   LR_TRY(r.get(node, "name", where, hint.name));
   if (hint.name.empty()) return r.error(node, "each entry of 'routing.tables' needs a 'name' (schema.table or a pattern)");
-  hint.name = lower(hint.name);
+  hint.name = ascii_lower(hint.name);
   if (node["format"]) {
     std::string format;
     LR_TRY(r.get(node, "format", where, format));
-    hint.format = lower(format);
+    hint.format = ascii_lower(format);
   }
   if (node["features"]) {
     hint.features.emplace();
@@ -143,7 +140,7 @@ Status read_table_hint(const YamlReader& r, const YAML::Node& node, TableHint& h
   if (node["key_columns"]) {
     hint.key_columns.emplace();
     LR_TRY(r.get_strings(node, "key_columns", where, *hint.key_columns));
-    for (auto& c : *hint.key_columns) c = lower(c);
+    for (auto& c : *hint.key_columns) c = ascii_lower(c);
   }
   LR_TRY(read_flag(r, node, "governed", where, hint.governed));
   for (const char* key : {"rows", "bytes"}) {
@@ -167,7 +164,7 @@ Status read_engine_profile(const YamlReader& r, const YAML::Node& node, const st
     Capabilities& c = profile.capabilities;
     if (caps["kinds"]) LR_TRY(read_kinds(r, caps["kinds"], w + ".kinds", c.kinds));
     LR_TRY(r.get_strings(caps, "formats", w, c.formats));
-    for (auto& f : c.formats) f = lower(f);
+    for (auto& f : c.formats) f = ascii_lower(f);
     LR_TRY(r.get_strings(caps, "unsupported_features", w, c.unsupported_features));
     if (const YAML::Node max = caps["max_scan_bytes"]; max && max.IsNull()) {
       c.max_scan_bytes.reset();  // `max_scan_bytes: null` lifts the type's default limit
@@ -178,7 +175,7 @@ Status read_engine_profile(const YamlReader& r, const YAML::Node& node, const st
     }
     LR_TRY(r.get(caps, "enforces_governance", w, c.enforces_governance));
     LR_TRY(r.get_strings(caps, "owns_tables", w, c.owns_tables));
-    for (auto& t : c.owns_tables) t = lower(t);
+    for (auto& t : c.owns_tables) t = ascii_lower(t);
   }
   if (const YAML::Node pricing = node["pricing"]) {
     const std::string w = where + ".pricing";

@@ -1,6 +1,5 @@
 #include "server/server.h"
 
-#include <algorithm>
 #include <csignal>
 
 #include <fmt/format.h>
@@ -38,7 +37,6 @@ Result<std::shared_ptr<Engine>> open_connected_engine(const EngineConnection& c)
       if (!c.catalog.empty()) o.catalog = c.catalog;
       o.schema = c.schema;
       o.connect_timeout = c.connect_timeout;
-      o.request_timeout = std::max(o.request_timeout, c.connect_timeout);
       auto engine = TrinoEngine::open(o);
       if (!engine.ok()) return engine.error();
       return std::shared_ptr<Engine>(std::move(*engine));

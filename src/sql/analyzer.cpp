@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "core/ascii.h"
 #include "sql/duckdb_parse.h"
 #include "duckdb/parser/expression/list.hpp"
 #include "duckdb/parser/parsed_data/create_table_info.hpp"
@@ -26,11 +27,6 @@ using duckdb::ExpressionType;
 using duckdb::ParsedExpression;
 using duckdb::QueryNode;
 using duckdb::TableRef;
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 // Names visible at one level of the query: CTEs, and aliases of base tables (alias -> index
 // into QueryProfile::tables, or -1 for a derived table).
@@ -145,7 +141,7 @@ class Walker {
  private:
   static std::string qualified(const std::string& schema, const std::string& table) {
     const bool has_schema = !schema.empty();  // DuckDB leaves it empty when not written
-    return lower(has_schema ? schema + "." + table : table);
+    return ascii_lower(has_schema ? schema + "." + table : table);
   }
 
   // FNV-1a over the structure: the fingerprint.
@@ -185,8 +181,8 @@ class Walker {
   void add_ctes(duckdb::CommonTableExpressionMap& map, Scope& scope) {
     // Names first: a CTE may refer to an earlier one, and a recursive one to itself.
     for (auto& [name, info] : map.map) {
-      scope.ctes.push_back(lower(name));
-      p_.ctes.push_back(lower(name));
+      scope.ctes.push_back(ascii_lower(name));
+      p_.ctes.push_back(ascii_lower(name));
     }
     for (auto& [name, info] : map.map) {
       if (info->query) query_node(*info->query->node, scope, 0);
@@ -231,15 +227,15 @@ class Walker {
       }
       case duckdb::QueryNodeType::CTE_NODE: {
         auto& cte = node.Cast<duckdb::CTENode>();
-        scope.ctes.push_back(lower(cte.ctename));
-        p_.ctes.push_back(lower(cte.ctename));
+        scope.ctes.push_back(ascii_lower(cte.ctename));
+        p_.ctes.push_back(ascii_lower(cte.ctename));
         if (cte.query) query_node(*cte.query, scope, depth);
         if (cte.child) query_node(*cte.child, scope, depth);
         break;
       }
       case duckdb::QueryNodeType::RECURSIVE_CTE_NODE: {
         auto& cte = node.Cast<duckdb::RecursiveCTENode>();
-        scope.ctes.push_back(lower(cte.ctename));
+        scope.ctes.push_back(ascii_lower(cte.ctename));
         ++p_.set_operation_count;  // the recursive step is a UNION of its two halves
         if (cte.left) query_node(*cte.left, scope, depth);
         if (cte.right) query_node(*cte.right, scope, depth);
@@ -257,12 +253,12 @@ class Walker {
       if (g->GetExpressionClass() != ExpressionClass::COLUMN_REF || !g->GetQueryLocation().IsValid()) continue;
       const auto& ref = g->Cast<duckdb::ColumnRefExpression>();
       if (ref.column_names.size() != 1) continue;
-      const std::string name = lower(ref.column_names[0]);
+      const std::string name = ascii_lower(ref.column_names[0]);
       for (size_t i = 0; i < select.select_list.size(); ++i) {
         const auto& item = *select.select_list[i];
-        if (lower(item.GetAlias()) != name) continue;
+        if (ascii_lower(item.GetAlias()) != name) continue;
         const bool same_column = item.GetExpressionClass() == ExpressionClass::COLUMN_REF &&
-                                 lower(item.Cast<duckdb::ColumnRefExpression>().GetColumnName()) == name;
+                                 ascii_lower(item.Cast<duckdb::ColumnRefExpression>().GetColumnName()) == name;
         if (!same_column) {
           p_.group_alias_refs.push_back({static_cast<uint32_t>(g->GetQueryLocation().GetIndex()), ref.column_names[0],
                                          static_cast<int>(i + 1)});
@@ -315,8 +311,8 @@ class Walker {
       case duckdb::TableReferenceType::BASE_TABLE: {
         auto& base = ref.Cast<duckdb::BaseTableRef>();
         const bool has_schema = !base.schema_name.empty();
-        const std::string table = lower(base.table_name);
-        const std::string alias = ref.alias.empty() ? table : lower(ref.alias);
+        const std::string table = ascii_lower(base.table_name);
+        const std::string alias = ref.alias.empty() ? table : ascii_lower(ref.alias);
         if (!has_schema && scope.is_cte(table)) {  // a CTE, not a table
           mix(table);
           scope.aliases.emplace_back(alias, -1);
@@ -339,32 +335,32 @@ class Walker {
       case duckdb::TableReferenceType::SUBQUERY: {
         ++p_.subquery_count;
         query_node(*ref.Cast<duckdb::SubqueryRef>().subquery->node, scope, depth + 1);
-        scope.aliases.emplace_back(lower(ref.alias), -1);
+        scope.aliases.emplace_back(ascii_lower(ref.alias), -1);
         break;
       }
       case duckdb::TableReferenceType::TABLE_FUNCTION: {
         auto& fn = ref.Cast<duckdb::TableFunctionRef>();
         if (fn.function && fn.function->GetExpressionClass() == ExpressionClass::FUNCTION) {
           auto& call = fn.function->Cast<duckdb::FunctionExpression>();
-          add_unique(p_.table_functions, lower(call.function_name));
+          add_unique(p_.table_functions, ascii_lower(call.function_name));
           mix(call.function_name);
           for (auto& arg : call.children) expression(*arg, scope, depth);
         }
         if (fn.subquery) query_node(*fn.subquery->node, scope, depth + 1);
-        scope.aliases.emplace_back(lower(ref.alias), -1);
+        scope.aliases.emplace_back(ascii_lower(ref.alias), -1);
         break;
       }
       case duckdb::TableReferenceType::EXPRESSION_LIST: {
         for (auto& row : ref.Cast<duckdb::ExpressionListRef>().values) {
           for (auto& e : row) expression(*e, scope, depth);
         }
-        scope.aliases.emplace_back(lower(ref.alias), -1);
+        scope.aliases.emplace_back(ascii_lower(ref.alias), -1);
         break;
       }
       case duckdb::TableReferenceType::PIVOT: {
         auto& pivot = ref.Cast<duckdb::PivotRef>();
         if (pivot.source) table_ref(*pivot.source, scope, depth);
-        scope.aliases.emplace_back(lower(ref.alias), -1);
+        scope.aliases.emplace_back(ascii_lower(ref.alias), -1);
         break;
       }
       default:  // no FROM clause, SHOW, ...: nothing that reads a table
@@ -406,7 +402,7 @@ class Walker {
       auto target = column_table(column, scope);
       if (!target) return;
       Predicate pred;
-      pred.column = lower(column.Cast<duckdb::ColumnRefExpression>().GetColumnName());
+      pred.column = ascii_lower(column.Cast<duckdb::ColumnRefExpression>().GetColumnName());
       pred.op = op;
       for (const auto* v : values) {
         auto text = constant_text(*v);
@@ -469,7 +465,7 @@ class Walker {
 
   std::optional<int> column_table(const ParsedExpression& column, const Scope& scope) const {
     const auto& ref = column.Cast<duckdb::ColumnRefExpression>();
-    if (ref.column_names.size() >= 2) return scope.table_for(lower(ref.column_names[ref.column_names.size() - 2]));
+    if (ref.column_names.size() >= 2) return scope.table_for(ascii_lower(ref.column_names[ref.column_names.size() - 2]));
     return scope.sole_table();
   }
 
@@ -533,7 +529,7 @@ class Walker {
         mix(fn.function_name);
         mix(uint64_t{fn.distinct});
         if (!fn.is_operator) {
-          std::string name = lower(fn.function_name);
+          std::string name = ascii_lower(fn.function_name);
           if (is_aggregate_function(name)) {
             ++p_.aggregate_count;
             if (fn.distinct) p_.has_distinct = true;
@@ -545,7 +541,7 @@ class Walker {
       case ExpressionClass::WINDOW: {
         ++p_.window_count;
         mix(e.Cast<duckdb::WindowExpression>().function_name);
-        add_unique(p_.functions, lower(e.Cast<duckdb::WindowExpression>().function_name));
+        add_unique(p_.functions, ascii_lower(e.Cast<duckdb::WindowExpression>().function_name));
         break;
       }
       case ExpressionClass::SUBQUERY: {
@@ -582,7 +578,7 @@ double complexity_score(const QueryProfile& p) {
 // /*+ engine(name) */ anywhere in a comment that starts with "+".
 std::optional<std::string> engine_hint(std::string_view text) {
   if (!text.starts_with("/*+") && !text.starts_with("--+")) return std::nullopt;
-  const std::string comment = lower(std::string(text.substr(0, text.find(text[0] == '/' ? "*/" : "\n"))));
+  const std::string comment = ascii_lower(std::string(text.substr(0, text.find(text[0] == '/' ? "*/" : "\n"))));
   auto at = comment.find("engine");
   if (at == std::string_view::npos) return std::nullopt;
   auto open = comment.find('(', at);
@@ -654,7 +650,7 @@ bool is_aggregate_function(std::string_view name) {
     duckdb::Connection conn(db);
     auto result = conn.Query("SELECT DISTINCT function_name FROM duckdb_functions() WHERE function_type = 'aggregate'");
     if (!result->HasError()) {
-      for (idx_t row = 0; row < result->RowCount(); ++row) names.insert(lower(result->GetValue(0, row).ToString()));
+      for (idx_t row = 0; row < result->RowCount(); ++row) names.insert(ascii_lower(result->GetValue(0, row).ToString()));
     }
     names.insert("count_star");
     return names;

@@ -38,4 +38,11 @@ std::string translate(std::string_view sql, const QueryProfile& profile, std::st
   return out;
 }
 
+std::string_view without_terminator(std::string_view sql) {
+  while (!sql.empty() && (std::isspace(static_cast<unsigned char>(sql.back())) || sql.back() == ';')) {
+    sql.remove_suffix(1);
+  }
+  return sql;
+}
+
 }  // namespace lakerouter::sql

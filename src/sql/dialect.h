@@ -5,7 +5,7 @@
 // The list (docs/routing.md, "Dialects"):
 //   - trino: GROUP BY <select-list alias> becomes GROUP BY <ordinal> (Trino resolves GROUP BY
 //     names against the FROM tables only).
-// A statement's trailing semicolons are removed for every engine (sql/explain_route.h).
+// A statement's trailing semicolons are removed for every engine (without_terminator()).
 // Thread-safety: a pure function.
 #pragma once
 
@@ -18,5 +18,9 @@ namespace lakerouter::sql {
 
 // `sql` rewritten for an engine of `dialect`; unchanged when nothing applies.
 std::string translate(std::string_view sql, const QueryProfile& profile, std::string_view dialect);
+
+// The statement without the semicolons and whitespace that may end it: engines such as Trino
+// accept one statement only without its terminator.
+std::string_view without_terminator(std::string_view sql);
 
 }  // namespace lakerouter::sql

@@ -50,11 +50,4 @@ std::optional<size_t> explain_route_target(std::string_view sql) {
   return pos;
 }
 
-std::string_view without_terminator(std::string_view sql) {
-  while (!sql.empty() && (std::isspace(static_cast<unsigned char>(sql.back())) || sql.back() == ';')) {
-    sql.remove_suffix(1);
-  }
-  return sql;
-}
-
 }  // namespace lakerouter::sql

@@ -1,5 +1,3 @@
-// Statement text helpers used before a statement reaches an engine.
-//
 // EXPLAIN ROUTE <statement>: lakerouter's own statement, answered by the router itself with the
 // routing decision as rows (server/explain_route.h) instead of running the statement.
 // DuckDB's grammar has no such statement, so it is recognized here, before parsing.
@@ -15,9 +13,5 @@ namespace lakerouter::sql {
 // When `sql` is EXPLAIN ROUTE followed by a statement (keywords in any case, with whitespace or
 // comments around them), the character offset where that statement begins.
 std::optional<size_t> explain_route_target(std::string_view sql);
-
-// The statement without the semicolons and whitespace that may end it: engines such as Trino
-// accept one statement only without its terminator.
-std::string_view without_terminator(std::string_view sql);
 
 }  // namespace lakerouter::sql

@@ -256,6 +256,15 @@ def stop_router(r: Router, timeout: float = SHUTDOWN_TIMEOUT_S) -> None:
 
 
 @pytest.fixture(scope="session")
+def reference():
+    """An in-memory DuckDB holding TPC-H at the test lake's scale factor: the reference answers."""
+    con = duckdb_connect("tpch")
+    con.execute(f"CALL dbgen(sf={SF})")
+    yield con
+    con.close()
+
+
+@pytest.fixture(scope="session")
 def router(lake_dir, tmp_path_factory):
     r = start_router(lake_dir, tmp_path_factory.mktemp("router"))
     try:

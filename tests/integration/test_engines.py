@@ -17,7 +17,7 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import SF, duckdb_connect, start_router, stop_router
+from conftest import start_router, stop_router
 from test_tpch import QUERIES, _sort_key, qualify
 
 PG_DSN = os.environ.get("LAKEROUTER_PG_DSN")
@@ -56,14 +56,6 @@ def engines_router(lake_dir, tmp_path_factory):
         yield r
     finally:
         stop_router(r)
-
-
-@pytest.fixture(scope="module")
-def reference():
-    con = duckdb_connect("tpch")
-    con.execute(f"CALL dbgen(sf={SF})")
-    yield con
-    con.close()
 
 
 def as_number(v):

@@ -18,7 +18,7 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import SF, duckdb_connect
+from conftest import duckdb_connect
 
 duckdb = pytest.importorskip("duckdb")
 
@@ -103,14 +103,6 @@ def test_qualify_touches_only_table_references():
 
 
 # --- reference data and queries ------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def reference():
-    con = duckdb_connect("tpch")
-    con.execute(f"CALL dbgen(sf={SF})")
-    yield con
-    con.close()
-
 
 def _queries() -> dict[int, str]:
     con = duckdb_connect("tpch")

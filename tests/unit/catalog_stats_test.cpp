@@ -12,7 +12,7 @@
 #include "catalog/scan_estimate.h"
 #include "catalog/table_metadata.h"
 #include "engines/duckdb/duckdb_engine.h"
-#include "test_util.h"
+#include "engine_test_util.h"
 
 namespace lakerouter {
 namespace {
@@ -310,18 +310,8 @@ TEST(DeltaStats, RefreshOfAOneGigabyteTableReadsUnderOneMegabyte) {
 TEST(ParquetStats, HivePartitionsAndFooterBounds) {
   TempDir tmp;
   const auto dir = tmp.path() / "events";
-  DuckDBEngineOptions options;
-  options.extension_directory = testing::extension_dir();
-  options.load_extensions = {};
-  options.pool_size = 1;
-  auto engine = DuckDBEngine::open(options, Catalog());
-  ASSERT_TRUE(engine.ok()) << engine.error().message;
-  Statement copy{"COPY (SELECT range AS x, 'k' || (range % 3) AS k, range % 2 = 0 AS even FROM range(300)) TO '" +
-                 dir.string() + "' (FORMAT parquet, PARTITION_BY (k))"};
-  auto stream = (*engine)->execute(copy, Session());
-  ASSERT_TRUE(stream.ok()) << stream.error().message;
-  ResultBatch batch;
-  ASSERT_TRUE((*stream)->next(batch).ok());
+  testing::run_on_duckdb("COPY (SELECT range AS x, 'k' || (range % 3) AS k, range % 2 = 0 AS even FROM range(300)) TO '" +
+                         dir.string() + "' (FORMAT parquet, PARTITION_BY (k))");
 
   auto stats = read_table_stats(TableFormat::kParquet, dir.string());
   ASSERT_TRUE(stats.ok()) << stats.error().message;

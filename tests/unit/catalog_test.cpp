@@ -2,7 +2,7 @@
 
 #include "catalog/catalog.h"
 #include "engines/duckdb/duckdb_engine.h"
-#include "test_util.h"
+#include "engine_test_util.h"
 
 namespace lakerouter {
 namespace {
@@ -31,23 +31,9 @@ void make_iceberg_table(const std::filesystem::path& dir) {
 // Parquet files written by DuckDB itself, through the engine.
 void make_parquet_files(const std::filesystem::path& dir, int files, int rows_each) {
   std::filesystem::create_directories(dir);
-  DuckDBEngineOptions options;
-  options.extension_directory = testing::extension_dir();
-  options.load_extensions = {};
-  options.pool_size = 1;
-  auto engine = DuckDBEngine::open(options, Catalog());
-  ASSERT_TRUE(engine.ok()) << engine.error().message;
   for (int i = 0; i < files; ++i) {
-    Statement copy{"COPY (SELECT range AS x FROM range(" + std::to_string(rows_each) + ")) TO '" +
-                   (dir / ("part-" + std::to_string(i) + ".parquet")).string() + "' (FORMAT parquet)"};
-    auto stream = (*engine)->execute(copy, Session());
-    ASSERT_TRUE(stream.ok()) << stream.error().message;
-    ResultBatch batch;
-    while (true) {
-      auto more = (*stream)->next(batch);
-      ASSERT_TRUE(more.ok()) << more.error().message;
-      if (!*more) break;
-    }
+    testing::run_on_duckdb("COPY (SELECT range AS x FROM range(" + std::to_string(rows_each) + ")) TO '" +
+                           (dir / ("part-" + std::to_string(i) + ".parquet")).string() + "' (FORMAT parquet)");
   }
 }
 
@@ -68,20 +54,11 @@ TEST(Catalog, DeltaStatsStartFromTheLatestCheckpoint) {
   const auto dir = tmp.path() / "t";
   make_delta_table(dir);
   // Checkpoint at version 1 (b and c live), then commit 2 adds d.
-  DuckDBEngineOptions options;
-  options.load_extensions = {};
-  options.pool_size = 1;
-  auto engine = DuckDBEngine::open(options, Catalog());
-  ASSERT_TRUE(engine.ok());
   const std::string checkpoint = (dir / "_delta_log/00000000000000000001.checkpoint.parquet").string();
-  Statement copy{"COPY (SELECT * FROM (VALUES "
-                 "({'path': 'b.parquet', 'size': 200, 'stats': '{\"numRecords\":20}'}, NULL::STRUCT(path VARCHAR)), "
-                 "({'path': 'c.parquet', 'size': 50, 'stats': '{\"numRecords\":5}'}, NULL)) v(\"add\", \"remove\")) "
-                 "TO '" + checkpoint + "' (FORMAT parquet)"};
-  auto stream = (*engine)->execute(copy, Session());
-  ASSERT_TRUE(stream.ok()) << stream.error().message;
-  ResultBatch batch;
-  ASSERT_TRUE((*stream)->next(batch).ok());
+  testing::run_on_duckdb("COPY (SELECT * FROM (VALUES "
+                         "({'path': 'b.parquet', 'size': 200, 'stats': '{\"numRecords\":20}'}, NULL::STRUCT(path VARCHAR)), "
+                         "({'path': 'c.parquet', 'size': 50, 'stats': '{\"numRecords\":5}'}, NULL)) v(\"add\", \"remove\")) "
+                         "TO '" + checkpoint + "' (FORMAT parquet)");
   // The JSON commits before the checkpoint are ignored: make one unreadable to prove it.
   write_file(dir / "_delta_log/00000000000000000000.json", "not json");
   write_file(dir / "_delta_log/00000000000000000002.json", testing::delta_add("d.parquet", 1, 1));

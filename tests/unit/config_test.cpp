@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "config_test_util.h"
 #include "server/config.h"
-#include "test_util.h"
 
 namespace lakerouter {
 namespace {
@@ -11,15 +11,10 @@ namespace {
 using testing::TempDir;
 using testing::write_file;
 
-Result<Config> load(const TempDir& dir, const std::string& yaml) {
-  write_file(dir.path() / "lakerouter.yaml", yaml);
-  return load_config((dir.path() / "lakerouter.yaml").string());
-}
+Result<Config> load(const TempDir& dir, const std::string& yaml) { return testing::load_yaml(dir, yaml); }
 
 void expect_error(const Result<Config>& result, const std::string& fragment) {
-  ASSERT_FALSE(result.ok()) << "expected an error containing: " << fragment;
-  EXPECT_EQ(result.error().code, ErrorCode::kConfigError);
-  EXPECT_NE(result.error().message.find(fragment), std::string::npos) << result.error().message;
+  testing::expect_config_error(result, fragment);
 }
 
 TEST(Config, EmptyFileMeansDefaults) {

@@ -4,10 +4,13 @@
 #include <gtest/gtest.h>
 
 #include "engines/duckdb/duckdb_engine.h"
+#include "engine_test_util.h"
 #include "test_util.h"
 
 namespace lakerouter {
 namespace {
+
+using testing::Rows;
 
 using namespace std::chrono_literals;
 using testing::TempDir;
@@ -25,12 +28,6 @@ std::unique_ptr<DuckDBEngine> open_engine(std::vector<std::string> extensions = 
   return engine.ok() ? std::move(*engine) : nullptr;
 }
 
-struct Rows {
-  ResultSchema schema;
-  std::vector<std::vector<std::string>> values;  // cells in a simple text form, "NULL" for null
-  size_t batches = 0;
-};
-
 std::string cell(const ColumnData& col, const ColumnType& type, size_t row) {
   if (col.is_null(row)) return "NULL";
   switch (col.kind()) {
@@ -45,22 +42,7 @@ std::string cell(const ColumnData& col, const ColumnType& type, size_t row) {
 Result<Rows> run(Engine& engine, const std::string& sql, std::vector<ParamValue> params = {}) {
   auto stream = engine.execute(Statement{sql, std::move(params)}, Session());
   if (!stream.ok()) return stream.error();
-  Rows rows;
-  ResultBatch batch;
-  while (true) {
-    batch.clear();
-    auto more = (*stream)->next(batch);
-    if (!more.ok()) return more.error();
-    if (!*more) break;
-    ++rows.batches;
-    rows.schema = (*stream)->schema();
-    for (size_t r = 0; r < batch.row_count(); ++r) {
-      std::vector<std::string> line;
-      for (size_t c = 0; c < batch.column_count(); ++c) line.push_back(cell(batch.column(c), rows.schema[c].type, r));
-      rows.values.push_back(std::move(line));
-    }
-  }
-  return rows;
+  return testing::drain(**stream, cell);
 }
 
 // --- The pinned DuckDB and its extensions (run a second time offline by run_offline.sh) ---
@@ -135,7 +117,7 @@ TEST(DuckDBEngine, StreamsLargeResultsInManyBatches) {
   auto rows = run(*engine, "SELECT range FROM range(100000)");
   ASSERT_TRUE(rows.ok()) << rows.error().message;
   EXPECT_EQ(rows->values.size(), 100000u);
-  EXPECT_GT(rows->batches, 10u);
+  EXPECT_GT(rows->batches(), 10u);
   EXPECT_EQ(rows->values[99999][0], "99999");
 }
 

@@ -45,6 +45,21 @@ TestPipeline make_pipeline(std::chrono::milliseconds timeout = 30s,
   return t;
 }
 
+// DuckDB and Trino declared; the rule "joins" sends joins to Trino.
+std::unique_ptr<routing::Router> joins_to_trino_router() {
+  routing::RoutingPolicy policy;
+  routing::Rule joins;
+  joins.name = "joins";
+  joins.match.has_join = true;
+  joins.route = {"trino"};
+  policy.rules.push_back(joins);
+  auto router = routing::Router::create(
+      policy, {routing::default_engine_profile("duckdb", routing::EngineType::kDuckDB),
+               routing::default_engine_profile("trino", routing::EngineType::kTrino)});
+  EXPECT_TRUE(router.ok()) << router.error().message;
+  return std::make_unique<routing::Router>(std::move(*router));
+}
+
 TEST(Pipeline, RunsOneStatementOnTheDefaultEngine) {
   auto pipeline = make_pipeline();
   auto query = pipeline->run(Statement{"SELECT 42"}, Session());
@@ -86,17 +101,7 @@ TEST(Pipeline, StopsQueriesAtTheirDeadline) {
 
 TEST(Pipeline, AChosenEngineThatIsNotConnectedFallsBackAndSaysSo) {
   // Trino is declared for routing and a rule sends joins there; only DuckDB is connected.
-  routing::RoutingPolicy policy;
-  routing::Rule joins;
-  joins.name = "joins";
-  joins.match.has_join = true;
-  joins.route = {"trino"};
-  policy.rules.push_back(joins);
-  auto router = routing::Router::create(
-      policy, {routing::default_engine_profile("duckdb", routing::EngineType::kDuckDB),
-               routing::default_engine_profile("trino", routing::EngineType::kTrino)});
-  ASSERT_TRUE(router.ok()) << router.error().message;
-  auto pipeline = make_pipeline(30s, std::make_unique<routing::Router>(std::move(*router)));
+  auto pipeline = make_pipeline(30s, joins_to_trino_router());
 
   auto query = pipeline->run(Statement{"SELECT * FROM range(3) a JOIN range(3) b USING (range)"}, Session());
   ASSERT_TRUE(query.ok()) << query.error().message;
@@ -111,17 +116,7 @@ TEST(Pipeline, AChosenEngineThatIsNotConnectedFallsBackAndSaysSo) {
 }
 
 TEST(Pipeline, ExplainRouteAnswersWithTheDecisionAsRows) {
-  routing::RoutingPolicy policy;
-  routing::Rule joins;
-  joins.name = "joins";
-  joins.match.has_join = true;
-  joins.route = {"trino"};
-  policy.rules.push_back(joins);
-  auto router = routing::Router::create(
-      policy, {routing::default_engine_profile("duckdb", routing::EngineType::kDuckDB),
-               routing::default_engine_profile("trino", routing::EngineType::kTrino)});
-  ASSERT_TRUE(router.ok()) << router.error().message;
-  auto pipeline = make_pipeline(30s, std::make_unique<routing::Router>(std::move(*router)));
+  auto pipeline = make_pipeline(30s, joins_to_trino_router());
 
   auto query = pipeline->run(
       Statement{"  explain -- why?\n ROUTE SELECT * FROM range(3) a JOIN range(3) b USING (range)"}, Session());
@@ -221,17 +216,7 @@ struct FailoverPipeline {
 // Joins go to Trino (down); DuckDB is the other capable engine.
 FailoverPipeline make_failover_pipeline() {
   FailoverPipeline f;
-  routing::RoutingPolicy policy;
-  routing::Rule joins;
-  joins.name = "joins";
-  joins.match.has_join = true;
-  joins.route = {"trino"};
-  policy.rules.push_back(joins);
-  auto router = routing::Router::create(
-      policy, {routing::default_engine_profile("duckdb", routing::EngineType::kDuckDB),
-               routing::default_engine_profile("trino", routing::EngineType::kTrino)});
-  EXPECT_TRUE(router.ok());
-  f.router = std::make_unique<routing::Router>(std::move(*router));
+  f.router = joins_to_trino_router();
   DuckDBEngineOptions options;
   options.load_extensions = {};
   options.pool_size = 2;

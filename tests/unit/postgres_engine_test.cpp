@@ -18,9 +18,12 @@
 #include "core/value_format.h"
 #include "engines/postgres/postgres_convert.h"
 #include "engines/postgres/postgres_engine.h"
+#include "engine_test_util.h"
 
 namespace lakerouter {
 namespace {
+
+using testing::Rows;
 
 using namespace std::chrono_literals;
 using namespace postgres_internal;
@@ -187,13 +190,6 @@ std::string unique_marker(std::string_view prefix) {
   return fmt::format("{}_{:08x}{:08x}", prefix, rd(), rd());
 }
 
-struct Rows {
-  ResultSchema schema;
-  std::vector<std::vector<std::string>> values;  // cells in a simple text form, "NULL" for null
-  std::vector<size_t> batch_sizes;
-  std::optional<int64_t> rows_changed;
-};
-
 std::string cell(const ColumnData& col, const ColumnType& type, size_t row) {
   if (col.is_null(row)) return "NULL";
   std::string out;
@@ -206,26 +202,7 @@ std::string cell(const ColumnData& col, const ColumnType& type, size_t row) {
   return "?";
 }
 
-Result<Rows> read_all(ResultStream& stream) {
-  Rows rows;
-  ResultBatch batch;
-  while (true) {
-    batch.clear();
-    auto more = stream.next(batch);
-    if (!more.ok()) return more.error();
-    rows.schema = stream.schema();
-    if (!*more) break;
-    rows.batch_sizes.push_back(batch.row_count());
-    EXPECT_EQ(batch.column_count(), rows.schema.size());
-    for (size_t r = 0; r < batch.row_count(); ++r) {
-      std::vector<std::string> line;
-      for (size_t c = 0; c < batch.column_count(); ++c) line.push_back(cell(batch.column(c), rows.schema[c].type, r));
-      rows.values.push_back(std::move(line));
-    }
-  }
-  rows.rows_changed = stream.rows_changed();
-  return rows;
-}
+Result<Rows> read_all(ResultStream& stream) { return testing::drain(stream, cell); }
 
 Result<Rows> run(Engine& engine, const std::string& sql, std::vector<ParamValue> params = {},
                  const Session& session = Session()) {

@@ -4,6 +4,7 @@
 
 #include "routing/router.h"
 #include "routing_test_util.h"
+#include "config_test_util.h"
 #include "server/config.h"
 #include "test_util.h"
 
@@ -133,16 +134,9 @@ TEST(RoutingSeeds, III_GovernedToTheWarehouseSmallAndSimpleToDuckDB) {
 using lakerouter::testing::TempDir;
 using lakerouter::testing::write_file;
 
-Result<Config> load(const TempDir& dir, const std::string& yaml) {
-  write_file(dir.path() / "lakerouter.yaml", yaml);
-  return load_config((dir.path() / "lakerouter.yaml").string());
-}
+using lakerouter::testing::expect_config_error;
 
-void expect_config_error(const Result<Config>& result, const std::string& fragment) {
-  ASSERT_FALSE(result.ok()) << "expected an error containing: " << fragment;
-  EXPECT_EQ(result.error().code, ErrorCode::kConfigError);
-  EXPECT_NE(result.error().message.find(fragment), std::string::npos) << result.error().message;
-}
+Result<Config> load(const TempDir& dir, const std::string& yaml) { return lakerouter::testing::load_yaml(dir, yaml); }
 
 TEST(RoutingConfig, DefaultsAreTheEmbeddedDuckDBAlone) {
   TempDir dir;

@@ -26,9 +26,12 @@
 #include "core/value_format.h"
 #include "engines/trino/trino_engine.h"
 #include "engines/trino/trino_internal.h"
+#include "engine_test_util.h"
 
 namespace lakerouter {
 namespace {
+
+using testing::Rows;
 
 using namespace std::chrono_literals;
 using namespace trino_internal;
@@ -236,30 +239,7 @@ std::string cell(const ColumnData& col, const ColumnType& type, size_t row) {
   return "?";
 }
 
-struct Rows {
-  ResultSchema schema;
-  std::vector<std::vector<std::string>> values;
-  size_t batches = 0;
-};
-
-Result<Rows> drain(ResultStream& stream) {
-  Rows rows;
-  ResultBatch batch;
-  while (true) {
-    batch.clear();
-    auto more = stream.next(batch);
-    if (!more.ok()) return more.error();
-    rows.schema = stream.schema();
-    if (!*more) break;
-    ++rows.batches;
-    for (size_t r = 0; r < batch.row_count(); ++r) {
-      std::vector<std::string> line;
-      for (size_t c = 0; c < batch.column_count(); ++c) line.push_back(cell(batch.column(c), rows.schema[c].type, r));
-      rows.values.push_back(std::move(line));
-    }
-  }
-  return rows;
-}
+Result<Rows> drain(ResultStream& stream) { return testing::drain(stream, cell); }
 
 Result<Rows> run(Engine& engine, const std::string& sql, std::vector<ParamValue> params = {},
                  const Session& session = Session()) {
@@ -295,7 +275,7 @@ TEST(TrinoEngine, StreamsABigResultPageByPage) {
   auto rows = drain(**stream);
   ASSERT_TRUE(rows.ok()) << rows.error().message;
   EXPECT_EQ(rows->values.size(), 60175u);
-  EXPECT_GT(rows->batches, 2u);
+  EXPECT_GT(rows->batches(), 2u);
   ASSERT_EQ(rows->schema.size(), 16u);
   EXPECT_EQ(rows->schema[0].name, "l_orderkey");
   EXPECT_EQ(rows->schema[5].type.id, TypeId::kDecimal);  // l_extendedprice decimal(15,2)

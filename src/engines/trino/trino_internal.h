@@ -34,6 +34,9 @@ std::optional<__int128> parse_decimal(std::string_view text, int scale);
 // does) -> 0-based character (code point) offset into `sql`; nullopt when it lies outside.
 std::optional<uint32_t> location_to_offset(std::string_view sql, int64_t line, int64_t column);
 
+// Trino's message without the "line L:C: " prefix it folds in (the location goes to Error::position).
+std::string strip_location(std::string_view message);
+
 // The SQL literal that stands for a parameter value in EXECUTE IMMEDIATE ... USING.
 std::string render_literal(const ParamValue& value);
 
