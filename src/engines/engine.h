@@ -35,6 +35,11 @@ class Engine {
                                                         const Session& session) = 0;
 
   virtual EngineHealth health() = 0;
+
+  // The engine's catalog that holds the tables of a format ("delta", "iceberg", "parquet",
+  // "postgres") under their lakerouter names, e.g. Trino's "iceberg"; empty: the names resolve as
+  // written (the engine's own default catalog). The pipeline puts it in front of table names.
+  virtual std::string catalog_for(std::string_view /*format*/) const { return {}; }
 };
 
 }  // namespace lakerouter

@@ -35,7 +35,7 @@ std::vector<routing::EngineState> EngineMonitor::routing_states() {
     half_open_if_due(b, now);
     const bool unavailable =
         b.state == BreakerState::kOpen || (b.state == BreakerState::kHalfOpen && b.probe_in_flight);
-    if (unavailable) states.push_back({.engine = name, .circuit_open = true, .queue_wait_ms = std::nullopt});
+    if (unavailable) states.push_back({.engine = name, .circuit_open = true});
   }
   return states;
 }

@@ -33,6 +33,7 @@ enum class ReasonCode : uint8_t {
   kNotCapableFormatFeature, // a table feature the engine cannot read (e.g. deletion vectors)
   kNotCapableScanSize,      // more bytes than the engine may scan
   kEngineUnhealthy,         // circuit breaker open
+  kEngineBusy,              // at its admission limit: every slot busy and the queue full
   // Stage 3: rules.
   kRuleMatched,
   kRuleNoCapableEngine,  // a rule matched but none of its engines can run the statement

@@ -100,6 +100,10 @@ void check_constraints(const EngineProfile& e, size_t index, std::span<const Eng
     c.why_not.push_back({ReasonCode::kEngineUnhealthy,
                          fmt::format("{} is unavailable: its circuit breaker is open after recent failures", e.name)});
   }
+  if (const EngineState* state = state_of(in, e.name); state && state->saturated) {
+    c.why_not.push_back({ReasonCode::kEngineBusy,
+                         fmt::format("{} is at its admission limit (every slot busy, queue full)", e.name)});
+  }
   if (!caps.kinds.contains(f.kind)) {
     c.why_not.push_back({ReasonCode::kNotCapableKind,
                          fmt::format("{} does not run {} statements (it runs: {})", e.name,

@@ -35,7 +35,8 @@ namespace lakerouter::routing {
 struct EngineState {
   std::string engine;
   bool circuit_open = false;             // recent failures: do not send it anything
-  std::optional<double> queue_wait_ms;   // current wait; replaces the configured typical wait
+  std::optional<double> queue_wait_ms = {};  // current wait; replaces the configured typical wait
+  bool saturated = false;  // at its admission limit: a statement sent now would be refused
 };
 
 // The session setting that pins an engine (`SET engine = 'trino'` / a connection parameter).

@@ -33,7 +33,8 @@ std::string default_extension_dir() {
 }
 
 Status read_server(const YamlReader& r, const YAML::Node& node, Config& c) {
-  LR_TRY(r.check_keys(node, "server", {"log_level", "query_timeout_ms", "max_query_timeout_ms", "http"}));
+  LR_TRY(r.check_keys(node, "server",
+                      {"log_level", "query_timeout_ms", "max_query_timeout_ms", "http", "engine_monitor"}));
   LR_TRY(r.get(node, "log_level", "server", c.log_level));
   static constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
   if (std::find(std::begin(kLevels), std::end(kLevels), c.log_level) == std::end(kLevels)) {
@@ -59,6 +60,24 @@ Status read_server(const YamlReader& r, const YAML::Node& node, Config& c) {
       return r.error(http, "'server.http.io_threads' and 'worker_threads' must be at least 1");
     }
     LR_TRY(r.get_ms(http, "read_timeout_ms", "server.http", c.http.read_timeout));
+  }
+  if (const YAML::Node monitor = node["engine_monitor"]) {
+    const std::string where = "server.engine_monitor";
+    LR_TRY(r.check_keys(monitor, where, {"failure_threshold", "open_for_ms", "health_check_interval_ms"}));
+    auto& m = c.pipeline.monitor;
+    LR_TRY(r.get(monitor, "failure_threshold", where, m.failure_threshold));
+    if (m.failure_threshold < 1) {
+      return r.error(monitor["failure_threshold"], "'" + where + ".failure_threshold' must be at least 1");
+    }
+    LR_TRY(r.get_ms(monitor, "open_for_ms", where, m.open_for));
+    int64_t check_ms = m.check_interval.count();
+    LR_TRY(r.get(monitor, "health_check_interval_ms", where, check_ms));
+    if (check_ms < 0) {
+      return r.error(monitor["health_check_interval_ms"],
+                     "'" + where + ".health_check_interval_ms' must be 0 (no health checks) or a positive number of "
+                                   "milliseconds");
+    }
+    m.check_interval = std::chrono::milliseconds(check_ms);
   }
   return Status::Ok();
 }
@@ -98,6 +117,27 @@ Status read_catalog(const YamlReader& r, const YAML::Node& node, Config& c) {
   return Status::Ok();
 }
 
+// `engines.<name>.admission`: the engine's concurrency limit and queue (engines/admission.h).
+Status read_admission(const YamlReader& r, const YAML::Node& node, const std::string& name, Config& c) {
+  const std::string where = "engines." + name + ".admission";
+  if (!node.IsMap()) {
+    return r.error(node, "'" + where + "' must be a mapping, e.g. {max_concurrent: 8, max_queued: 32, "
+                         "max_queue_wait_ms: 10000}");
+  }
+  LR_TRY(r.check_keys(node, where, {"max_concurrent", "max_queued", "max_queue_wait_ms"}));
+  AdmissionLimits limits;
+  LR_TRY(r.get(node, "max_concurrent", where, limits.max_concurrent));
+  if (limits.max_concurrent < 1) {
+    return r.error(node["max_concurrent"] ? node["max_concurrent"] : node,
+                   "'" + where + ".max_concurrent' is required and must be at least 1 (leave 'admission' out for no limit)");
+  }
+  LR_TRY(r.get(node, "max_queued", where, limits.max_queued));
+  if (limits.max_queued < 0) return r.error(node["max_queued"], "'" + where + ".max_queued' must not be negative");
+  LR_TRY(r.get_ms(node, "max_queue_wait_ms", where, limits.max_queue_wait));
+  c.pipeline.admission[name] = limits;
+  return Status::Ok();
+}
+
 // Engine names are what rules and /*+ engine(name) */ hints refer to.
 bool valid_engine_name(const std::string& name) {
   return !name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char c) {
@@ -105,11 +145,14 @@ bool valid_engine_name(const std::string& name) {
   });
 }
 
-// `engines.<name>.connection`: how to reach a PostgreSQL or Trino engine.
+// `engines.<name>.connection`: how to reach a PostgreSQL, Trino or Databricks SQL engine.
 Status read_connection(const YamlReader& r, const YAML::Node& node, const std::string& name, routing::EngineType type,
                        Config& c) {
   const std::string where = "engines." + name + ".connection";
-  if (!node.IsMap()) return r.error(node, "'" + where + "' must be a mapping (dsn: ... for postgres, url: ... for trino)");
+  if (!node.IsMap()) {
+    return r.error(node, "'" + where + "' must be a mapping (dsn: ... for postgres, url: ... for trino, host: ... for "
+                                       "databricks)");
+  }
   EngineConnection conn;
   conn.name = name;
   conn.type = type;
@@ -128,7 +171,7 @@ Status read_connection(const YamlReader& r, const YAML::Node& node, const std::s
       LR_TRY(r.get_ms(node, "idle_timeout_ms", where, conn.idle_timeout));
       break;
     case routing::EngineType::kTrino:
-      LR_TRY(r.check_keys(node, where, {"url", "user", "catalog", "schema", "connect_timeout_ms"}));
+      LR_TRY(r.check_keys(node, where, {"url", "user", "catalog", "schema", "catalogs", "connect_timeout_ms"}));
       LR_TRY(r.get_expanded(node, "url", where, conn.url));
       if (!conn.url.starts_with("http://") && !conn.url.starts_with("https://")) {
         return r.error(node, "'" + where + ".url' must be the coordinator's http:// or https:// address, e.g. "
@@ -137,7 +180,67 @@ Status read_connection(const YamlReader& r, const YAML::Node& node, const std::s
       LR_TRY(r.get(node, "user", where, conn.user));
       LR_TRY(r.get(node, "catalog", where, conn.catalog));
       LR_TRY(r.get(node, "schema", where, conn.schema));
+      if (const YAML::Node catalogs = node["catalogs"]) {
+        if (!catalogs.IsMap()) {
+          return r.error(catalogs, "'" + where + ".catalogs' maps table formats to Trino catalogs, e.g. "
+                                   "{iceberg: iceberg, parquet: hive}");
+        }
+        for (const auto& kv : catalogs) {
+          const auto format = kv.first.as<std::string>();
+          if (format != "postgres" && !parse_table_format(format)) {
+            return r.error(kv.first, fmt::format("'{}.catalogs' has unknown table format '{}' (allowed: delta, "
+                                                 "iceberg, parquet, postgres)", where, format));
+          }
+          if (!kv.second.IsScalar() || kv.second.as<std::string>().empty()) {
+            return r.error(kv.second, fmt::format("'{}.catalogs.{}' must name a Trino catalog", where, format));
+          }
+          conn.catalogs[format] = kv.second.as<std::string>();
+        }
+      }
       break;
+    case routing::EngineType::kDatabricks: {
+      LR_TRY(r.check_keys(node, where, {"host", "warehouse_id", "token_env", "catalog", "schema", "wait_timeout_ms",
+                                        "poll_interval_ms", "connect_timeout_ms"}));
+      LR_TRY(r.get_expanded(node, "host", where, conn.url));
+      if (conn.url.empty() || (conn.url.find("://") != std::string::npos && !conn.url.starts_with("https://") &&
+                               !conn.url.starts_with("http://"))) {
+        return r.error(node, "'" + where + ".host' must be the workspace URL, e.g. "
+                             "host: https://adb-1234567890123456.7.azuredatabricks.net or host: ${DATABRICKS_HOST}");
+      }
+      LR_TRY(r.get_expanded(node, "warehouse_id", where, conn.warehouse_id));
+      if (conn.warehouse_id.empty() || !std::all_of(conn.warehouse_id.begin(), conn.warehouse_id.end(), [](unsigned char ch) {
+            return std::isalnum(ch) || ch == '-' || ch == '_';
+          })) {
+        return r.error(node, "'" + where + ".warehouse_id' must be the SQL warehouse's id (its Connection details "
+                             "show it in the HTTP path /sql/1.0/warehouses/<id>)");
+      }
+      LR_TRY(r.get(node, "token_env", where, conn.token_env));
+      const bool env_name = !conn.token_env.empty() && !std::isdigit(static_cast<unsigned char>(conn.token_env[0])) &&
+                            std::all_of(conn.token_env.begin(), conn.token_env.end(),
+                                        [](unsigned char ch) { return std::isalnum(ch) || ch == '_'; });
+      if (!env_name) {
+        return r.error(node["token_env"], "'" + where + ".token_env' names the environment variable that holds the "
+                                          "token (default DATABRICKS_TOKEN); never put the token itself in the file");
+      }
+      const char* token = std::getenv(conn.token_env.c_str());  // NOLINT(concurrency-mt-unsafe): start-up only
+      if (!token || !*token) {
+        return r.error(node, fmt::format("'{}': the environment variable {} is not set; export it with a Databricks "
+                                         "personal access token or OAuth access token, or name another variable in "
+                                         "token_env",
+                                         where, conn.token_env));
+      }
+      LR_TRY(r.get(node, "catalog", where, conn.catalog));
+      LR_TRY(r.get(node, "schema", where, conn.schema));
+      int64_t wait_ms = conn.wait_timeout.count();
+      LR_TRY(r.get(node, "wait_timeout_ms", where, wait_ms));
+      if (wait_ms != 0 && (wait_ms < 5000 || wait_ms > 50000)) {
+        return r.error(node["wait_timeout_ms"], "'" + where + ".wait_timeout_ms' must be 0 (poll at once) or "
+                                                "between 5000 and 50000, the waits Databricks accepts");
+      }
+      conn.wait_timeout = std::chrono::milliseconds(wait_ms);
+      LR_TRY(r.get_ms(node, "poll_interval_ms", where, conn.poll_interval));
+      break;
+    }
     default:
       return r.error(node, fmt::format("engines of type {} cannot be connected yet; remove '{}' to declare {} for "
                                        "routing only",
@@ -158,7 +261,7 @@ Status read_engines(const YamlReader& r, const YAML::Node& node, Config& c) {
     if (name == "duckdb") {
       LR_TRY(r.check_keys(e, where,
                           {"threads", "memory_limit", "pool_size", "pool_wait_ms", "extension_directory", "extensions",
-                           "type", "capabilities", "pricing"}));
+                           "type", "capabilities", "pricing", "admission"}));
       if (e["type"] && YamlReader::describe(e["type"]) != "duckdb") {
         return r.error(e["type"], "'engines.duckdb' is the embedded DuckDB: its 'type' can only be duckdb "
                                   "(declare other engines under their own names)");
@@ -175,6 +278,7 @@ Status read_engines(const YamlReader& r, const YAML::Node& node, Config& c) {
         for (const auto& x : ext) c.duckdb.load_extensions.push_back(x.as<std::string>());
       }
       // default_config() put the embedded engine's profile first.
+      if (const YAML::Node admission = e["admission"]) LR_TRY(read_admission(r, admission, name, c));
       c.engine_profiles.front().line = YamlReader::line_of(kv.first);
       LR_TRY(routing::read_engine_profile(r, e, where, c.engine_profiles.front()));
       continue;
@@ -184,7 +288,7 @@ Status read_engines(const YamlReader& r, const YAML::Node& node, Config& c) {
                                            "named '{}', give it a 'type': duckdb, postgres, trino or databricks",
                                            name, name));
     }
-    LR_TRY(r.check_keys(e, where, {"type", "capabilities", "pricing", "connection"}));
+    LR_TRY(r.check_keys(e, where, {"type", "capabilities", "pricing", "connection", "admission"}));
     if (!valid_engine_name(name)) {
       return r.error(kv.first, fmt::format("engine name '{}' may only hold lower-case letters, digits, _ and -", name));
     }
@@ -198,6 +302,7 @@ Status read_engines(const YamlReader& r, const YAML::Node& node, Config& c) {
     LR_TRY(routing::read_engine_profile(r, e, where, profile));
     c.engine_profiles.push_back(std::move(profile));
     if (const YAML::Node conn = e["connection"]) LR_TRY(read_connection(r, conn, name, *type, c));
+    if (const YAML::Node admission = e["admission"]) LR_TRY(read_admission(r, admission, name, c));
   }
   return Status::Ok();
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -35,9 +36,16 @@ struct EngineConnection {
   std::string user;     // trino: default user when the session has none
   std::string catalog;  // trino: session catalog that lakerouter's schema.table names resolve in
   std::string schema;   // trino: session schema, optional
+  std::map<std::string, std::string> catalogs;  // trino: table format -> Trino catalog (overrides)
   int pool_size = 8;    // postgres: connections at most
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds idle_timeout{60000};  // postgres: idle pooled connections closed after
+  // databricks: `host` (the workspace URL) is kept in `url`; `catalog` and `schema` are the
+  // statements' defaults (empty: the warehouse's).
+  std::string warehouse_id;                     // databricks: the SQL warehouse
+  std::string token_env = "DATABRICKS_TOKEN";   // databricks: NAME of the variable with the token
+  std::chrono::milliseconds wait_timeout{10000};  // databricks: the POST's wait (0, or 5 s to 50 s)
+  std::chrono::milliseconds poll_interval{100};   // databricks: first wait between status polls
   int line = 0;
 };
 

@@ -1,9 +1,11 @@
 #include "server/pipeline.h"
 
+#include <algorithm>
 #include <random>
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "core/utf8.h"
 #include "server/explain_route.h"
@@ -15,15 +17,21 @@ namespace lakerouter {
 
 namespace {
 
-// Wraps an engine stream so that the watchdog stops it at its deadline, and forgets it when the
-// stream is done or dropped (before the engine stream itself goes away).
+// Wraps an engine stream so that the watchdog stops it at its deadline and the caller's token can
+// cancel it; both forget it when the stream is done or dropped (before the engine stream goes).
+// It also holds the statement's admission slot for as long as the result is being read.
 class DeadlineStream final : public ResultStream {
  public:
-  DeadlineStream(std::unique_ptr<ResultStream> inner, Watchdog& watchdog, Watchdog::Clock::time_point deadline)
-      : inner_(std::move(inner)), watchdog_(watchdog) {
+  DeadlineStream(std::unique_ptr<ResultStream> inner, Watchdog& watchdog, Watchdog::Clock::time_point deadline,
+                 CancelToken* token, AdmissionGate::Slot slot)
+      : slot_(std::move(slot)), inner_(std::move(inner)), watchdog_(watchdog), token_(token) {
     id_ = watchdog_.schedule(deadline, [s = inner_.get()] { s->cancel(/*timed_out=*/true); });
+    if (token_) token_->attach(*inner_);
   }
-  ~DeadlineStream() override { watchdog_.remove(id_); }
+  ~DeadlineStream() override {
+    if (token_) token_->detach(*inner_);
+    watchdog_.remove(id_);
+  }
 
   const ResultSchema& schema() const override { return inner_->schema(); }
   Result<bool> next(ResultBatch& batch) override { return inner_->next(batch); }
@@ -31,8 +39,10 @@ class DeadlineStream final : public ResultStream {
   std::optional<int64_t> rows_changed() const override { return inner_->rows_changed(); }
 
  private:
+  AdmissionGate::Slot slot_;  // declared first: given back only after the engine stream is gone
   std::unique_ptr<ResultStream> inner_;
   Watchdog& watchdog_;
+  CancelToken* token_;  // may be null
   Watchdog::Id id_ = 0;
 };
 
@@ -79,6 +89,21 @@ class PrefetchedStream final : public ResultStream {
 // Errors that say the engine, not the statement, is at fault: worth another engine.
 bool retryable(const Error& error) { return error.code == ErrorCode::kEngineUnavailable; }
 
+Error cancelled_error() { return Error(ErrorCode::kQueryCancelled, "the query was cancelled by the client"); }
+
+// When the statement has no engine only because the capable ones are at their admission limits:
+// OVERLOADED (retry later) rather than "no engine can run this statement".
+std::optional<Error> busy_error(const routing::Decision& decision) {
+  std::vector<std::string> busy;
+  for (const auto& c : decision.candidates) {
+    if (c.why_not.size() == 1 && c.why_not[0].code == routing::ReasonCode::kEngineBusy) busy.push_back(c.engine);
+  }
+  if (busy.empty()) return std::nullopt;
+  return Error(ErrorCode::kOverloaded, fmt::format("every engine that can run the statement is at its admission "
+                                                   "limit ({}); retry later",
+                                                   fmt::join(busy, ", ")));
+}
+
 }  // namespace
 
 double RunningQuery::elapsed_ms() const {
@@ -89,6 +114,9 @@ Pipeline::Pipeline(std::vector<std::shared_ptr<Engine>> engines, PipelineOptions
                    const routing::Router& router)
     : engines_(std::move(engines)), options_(options), catalog_(catalog), router_(router),
       monitor_(engines_, options.monitor) {
+  for (const auto& [engine, limits] : options_.admission) {
+    if (limits.max_concurrent > 0) gates_.emplace(engine, std::make_unique<AdmissionGate>(engine, limits));
+  }
   std::random_device rd;
   id_prefix_ = fmt::format("{:%Y%m%d_%H%M%S}_{:05x}", fmt::gmtime(std::time(nullptr)), rd() & 0xfffff);
 }
@@ -102,8 +130,24 @@ std::shared_ptr<Engine> Pipeline::connected(std::string_view name) const {
   return nullptr;
 }
 
+const AdmissionGate* Pipeline::admission(std::string_view engine) const {
+  const auto it = gates_.find(engine);
+  return it == gates_.end() ? nullptr : it->second.get();
+}
+
+std::vector<routing::EngineState> Pipeline::engine_states() const {
+  auto states = monitor_.routing_states();
+  for (const auto& [engine, gate] : gates_) {
+    if (!gate->saturated()) continue;
+    auto it = std::find_if(states.begin(), states.end(), [&](const auto& s) { return s.engine == engine; });
+    if (it == states.end()) it = states.insert(states.end(), routing::EngineState{.engine = engine});
+    it->saturated = true;
+  }
+  return states;
+}
+
 Result<RoutedStatement> Pipeline::route(const Statement& statement, const Session& session) const {
-  const auto states = monitor_.routing_states();
+  const auto states = engine_states();
   return route_with(statement, session, states);
 }
 
@@ -119,10 +163,11 @@ Result<RoutedStatement> Pipeline::route_with(const Statement& statement, const S
                                     .engine_states = states,
                                     .header_engine = session.engine_request};
   auto decision = router_.decide(input);
-  return RoutedStatement{std::move(*profile), std::move(decision)};
+  return RoutedStatement{std::move(*profile), std::move(tables), std::move(decision)};
 }
 
-Result<RunningQuery> Pipeline::run(const Statement& statement, const Session& session, std::string query_id) {
+Result<RunningQuery> Pipeline::run(const Statement& statement, const Session& session, std::string query_id,
+                                   CancelToken* cancel) {
   RunningQuery query;
   query.started = std::chrono::steady_clock::now();
   query.query_id = query_id.empty() ? new_query_id() : std::move(query_id);
@@ -147,10 +192,11 @@ Result<RunningQuery> Pipeline::run(const Statement& statement, const Session& se
   }
 
   // 1-2. Analyze and route; 3. execute, failing over while the statement allows it.
-  std::vector<routing::EngineState> states = monitor_.routing_states();
+  std::vector<routing::EngineState> states = engine_states();
   std::vector<routing::Attempt> attempts;
   std::vector<routing::Reason> failovers;
   for (int attempt = 1;; ++attempt) {
+    if (cancel && cancel->cancelled()) return cancelled_error();
     auto routed = route_with(statement, session, states);
     if (!routed.ok()) return routed.error();
     query.kind = routed->profile.kind;
@@ -158,6 +204,7 @@ Result<RunningQuery> Pipeline::run(const Statement& statement, const Session& se
     query.decision.reasons.insert(query.decision.reasons.begin(), failovers.begin(), failovers.end());
     query.decision.attempts = attempts;
     if (!query.decision.ok()) {
+      if (auto busy = busy_error(query.decision)) return *busy;
       if (!attempts.empty()) {
         return Error(ErrorCode::kEngineUnavailable,
                      fmt::format("{} failed ({}) and no other engine can run the statement", attempts.back().engine,
@@ -171,17 +218,24 @@ Result<RunningQuery> Pipeline::run(const Statement& statement, const Session& se
     if (!engine.ok()) return engine.error();
     query.engine = std::string((*engine)->name());
 
-    // A half-open engine takes one probe at a time; others find it unavailable meanwhile.
-    Status started = monitor_.try_acquire(query.engine)
-                         ? start_on(**engine, statement, routed->profile, session, query)
-                         : Status(Error(ErrorCode::kEngineUnavailable,
-                                        fmt::format("{} is recovering from failures (circuit half-open)", query.engine)));
+    Status started = admit_and_start(**engine, statement, *routed, session, cancel, query);
     if (started.ok()) {
       monitor_.record_success(query.engine);
       query.decision.attempts.push_back({query.engine, true, "", ""});
       return query;
     }
     Error failure = started.error();
+    if (failure.code == ErrorCode::kOverloaded) {
+      // Full: not the engine's fault (the breaker is not told), but another engine may take it.
+      attempts.push_back({query.engine, false, std::string(error_code_name(failure.code)), failure.message});
+      if (!routed->profile.is_read_only() || attempt >= options_.max_attempts) return failure;
+      failovers.push_back({routing::ReasonCode::kEngineBusy,
+                           fmt::format("{} refused the statement ({}); routing again without it", query.engine,
+                                       failure.message)});
+      states.push_back({.engine = query.engine, .saturated = true});
+      continue;
+    }
+    if (cancel && cancel->cancelled()) return failure;
     if (!retryable(failure)) {  // the statement's own error: the engine answered; no other would do better
       monitor_.record_success(query.engine);
       return failure;
@@ -197,7 +251,7 @@ Result<RunningQuery> Pipeline::run(const Statement& statement, const Session& se
     failovers.push_back({routing::ReasonCode::kFailedOver,
                          fmt::format("{} failed before returning any row ({}: {}); routing again without it",
                                      query.engine, error_code_name(failure.code), failure.message)});
-    states.push_back({.engine = query.engine, .circuit_open = true, .queue_wait_ms = std::nullopt});
+    states.push_back({.engine = query.engine, .circuit_open = true});
   }
 }
 
@@ -221,14 +275,41 @@ Result<std::shared_ptr<Engine>> Pipeline::pick_engine(routing::Decision& decisio
 }
 
 // Starts the statement under its deadline and fetches the first batch.
-Status Pipeline::start_on(Engine& engine, const Statement& statement, const sql::QueryProfile& profile,
-                          const Session& session, RunningQuery& query) {
+// Waits for the engine's admission slot, then starts the statement there. A half-open engine
+// takes one probe at a time; others find it unavailable meanwhile.
+Status Pipeline::admit_and_start(Engine& engine, const Statement& statement, const RoutedStatement& routed,
+                                 const Session& session, CancelToken* cancel, RunningQuery& query) {
+  AdmissionGate::Slot slot;
+  if (const auto it = gates_.find(engine.name()); it != gates_.end()) {
+    auto admitted = it->second->admit(cancel);
+    if (!admitted.ok()) return admitted.error();
+    slot = std::move(*admitted);
+  }
+  if (!monitor_.try_acquire(std::string(engine.name()))) {
+    return Error(ErrorCode::kEngineUnavailable,
+                 fmt::format("{} is recovering from failures (circuit half-open)", engine.name()));
+  }
+  return start_on(engine, statement, routed, session, cancel, std::move(slot), query);
+}
+
+Status Pipeline::start_on(Engine& engine, const Statement& statement, const RoutedStatement& routed,
+                          const Session& session, CancelToken* cancel, AdmissionGate::Slot slot,
+                          RunningQuery& query) {
   const auto timeout = std::min(session.timeout.value_or(options_.default_timeout), options_.max_timeout);
+  // Tables keep their lakerouter names for users; the engine may keep them in its own catalogs.
+  std::vector<sql::EngineTableName> names(routed.tables.size());
+  for (size_t i = 0; i < routed.tables.size(); ++i) {
+    const auto& facts = routed.tables[i];
+    if (!facts.known || facts.format.empty()) continue;
+    names[i].catalog = engine.catalog_for(facts.format);
+    names[i].schema = facts.name.substr(0, facts.name.find('.'));
+  }
   Statement to_run = statement;
-  to_run.sql = sql::translate(sql::without_terminator(statement.sql), profile, engine.dialect());
+  to_run.sql = sql::translate(sql::without_terminator(statement.sql), routed.profile, engine.dialect(), names);
   auto stream = engine.execute(to_run, session);
   if (!stream.ok()) return stream.error();
-  auto guarded = std::make_unique<DeadlineStream>(std::move(*stream), watchdog_, query.started + timeout);
+  auto guarded =
+      std::make_unique<DeadlineStream>(std::move(*stream), watchdog_, query.started + timeout, cancel, std::move(slot));
   ResultBatch first;
   auto more = guarded->next(first);
   if (!more.ok()) return more.error();

@@ -6,6 +6,9 @@
 // the first row and the statement is read-only, it is routed again without that engine, and the
 // decision records both attempts. Writes are never retried. Engine outcomes feed the
 // EngineMonitor's circuit breakers, which routing reads.
+// Admission: an engine with limits (PipelineOptions::admission) runs a statement only with a slot
+// from its AdmissionGate; a saturated engine is routed around when another engine may take the
+// statement, else the statement is refused with OVERLOADED.
 // Front-ends call run() and encode the stream; they never see an engine directly.
 // Thread-safety: run() is thread-safe; a RunningQuery belongs to the caller's thread (its
 // cancel() may be called from anywhere).
@@ -13,15 +16,18 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "catalog/live_catalog.h"
+#include "core/cancel_token.h"
 #include "core/result_stream.h"
 #include "core/statement.h"
 #include "core/watchdog.h"
+#include "engines/admission.h"
 #include "engines/engine_monitor.h"
 #include "engines/engine.h"
 #include "routing/router.h"
@@ -34,6 +40,7 @@ struct PipelineOptions {
   std::chrono::milliseconds max_timeout{3600000};  // caps a request's own timeout
   int max_attempts = 2;                            // engines tried for one read-only statement
   EngineMonitorOptions monitor;
+  std::map<std::string, AdmissionLimits, std::less<>> admission;  // by engine name; absent: no limit
 };
 
 struct RunningQuery {
@@ -50,6 +57,7 @@ struct RunningQuery {
 // A statement analyzed and routed, not run.
 struct RoutedStatement {
   sql::QueryProfile profile;
+  std::vector<routing::TableFacts> tables;  // one per profile.tables entry
   routing::Decision decision;
 };
 
@@ -66,20 +74,28 @@ class Pipeline {
   // route(), then runs the statement on the chosen engine (or answers EXPLAIN ROUTE). The first
   // batch is fetched before returning, so that an engine failing at once can be failed over.
   // `query_id` (from new_query_id()) lets the caller name the query in its error reports; empty:
-  // one is made.
-  Result<RunningQuery> run(const Statement& statement, const Session& session, std::string query_id = {});
+  // one is made. `cancel`, when given, stops the query from another thread at any stage (it must
+  // outlive the returned stream).
+  Result<RunningQuery> run(const Statement& statement, const Session& session, std::string query_id = {},
+                           CancelToken* cancel = nullptr);
 
   std::string new_query_id();
 
   const std::vector<std::shared_ptr<Engine>>& engines() const { return engines_; }
   EngineMonitor& monitor() { return monitor_; }
+  // The engine's admission gate, or null when it has no limit.
+  const AdmissionGate* admission(std::string_view engine) const;
 
  private:
 
   std::shared_ptr<Engine> connected(std::string_view name) const;
   Result<std::shared_ptr<Engine>> pick_engine(routing::Decision& decision) const;
-  Status start_on(Engine& engine, const Statement& statement, const sql::QueryProfile& profile,
-                  const Session& session, RunningQuery& query);
+  Status start_on(Engine& engine, const Statement& statement, const RoutedStatement& routed, const Session& session,
+                  CancelToken* cancel, AdmissionGate::Slot slot, RunningQuery& query);
+  Status admit_and_start(Engine& engine, const Statement& statement, const RoutedStatement& routed,
+                         const Session& session, CancelToken* cancel, RunningQuery& query);
+  // The breakers' states plus the engines at their admission limit.
+  std::vector<routing::EngineState> engine_states() const;
   Result<RoutedStatement> route_with(const Statement& statement, const Session& session,
                                      std::span<const routing::EngineState> states) const;
 
@@ -89,6 +105,7 @@ class Pipeline {
   const routing::Router& router_;
   Watchdog watchdog_;
   mutable EngineMonitor monitor_;  // thread-safe; route() const reads the breakers
+  std::map<std::string, std::unique_ptr<AdmissionGate>, std::less<>> gates_;  // thread-safe gates
   std::atomic<uint64_t> query_counter_{0};
   std::string id_prefix_;
 };

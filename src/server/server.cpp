@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "engines/databricks/databricks_engine.h"
 #include "engines/duckdb/duckdb_engine.h"
 #include "engines/postgres/postgres_engine.h"
 #include "engines/trino/trino_engine.h"
@@ -36,8 +37,24 @@ Result<std::shared_ptr<Engine>> open_connected_engine(const EngineConnection& c)
       if (!c.user.empty()) o.user = c.user;
       if (!c.catalog.empty()) o.catalog = c.catalog;
       o.schema = c.schema;
+      for (const auto& [format, catalog] : c.catalogs) o.catalogs[format] = catalog;
       o.connect_timeout = c.connect_timeout;
       auto engine = TrinoEngine::open(o);
+      if (!engine.ok()) return engine.error();
+      return std::shared_ptr<Engine>(std::move(*engine));
+    }
+    case routing::EngineType::kDatabricks: {
+      DatabricksEngineOptions o;
+      o.name = c.name;
+      o.host = c.url;
+      o.warehouse_id = c.warehouse_id;
+      o.token_env = c.token_env;
+      o.catalog = c.catalog;
+      o.schema = c.schema;
+      o.connect_timeout = c.connect_timeout;
+      o.wait_timeout = c.wait_timeout;
+      o.poll_interval = c.poll_interval;
+      auto engine = DatabricksEngine::open(o);
       if (!engine.ok()) return engine.error();
       return std::shared_ptr<Engine>(std::move(*engine));
     }
@@ -90,8 +107,10 @@ Status Server::start() {
                    fmt::format("{}: engines.{}.connection: {}", s.config.source, connection.name, engine.error().message));
     }
     engines.push_back(std::move(*engine));
-    spdlog::info("engine {}: {} ({})", connection.name, routing::engine_type_name(connection.type),
-                 connection.type == routing::EngineType::kTrino ? connection.url : "PostgreSQL, DSN from the configuration");
+    std::string where = connection.url;  // never the DSN: it may hold a password
+    if (connection.type == routing::EngineType::kPostgres) where = "PostgreSQL, DSN from the configuration";
+    if (connection.type == routing::EngineType::kDatabricks) where += ", SQL warehouse " + connection.warehouse_id;
+    spdlog::info("engine {}: {} ({})", connection.name, routing::engine_type_name(connection.type), where);
   }
 
   auto router = routing::Router::create(s.config.routing, s.config.engine_profiles);

@@ -320,6 +320,14 @@ class Walker {
         }
         int index = touch(qualified(base.schema_name, base.table_name), write);
         scope.aliases.emplace_back(alias, index);
+        if (ref.query_location.IsValid()) {
+          const int parts = 1 + int{has_schema} + int{!base.catalog_name.empty()};
+          const std::string& first = !base.catalog_name.empty() ? base.catalog_name
+                                     : has_schema                ? base.schema_name
+                                                                 : base.table_name;
+          p_.tables[static_cast<size_t>(index)].name_refs.push_back(
+              {static_cast<uint32_t>(ref.query_location.GetIndex()), first, parts});
+        }
         break;
       }
       case duckdb::TableReferenceType::JOIN: {

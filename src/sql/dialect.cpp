@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <vector>
 
 namespace lakerouter::sql {
 
@@ -23,18 +24,47 @@ size_t written_length(std::string_view sql, size_t offset, std::string_view name
   return name.size();
 }
 
+// A double-quoted identifier: safe whatever the name holds.
+std::string quoted(std::string_view name) {
+  std::string out = "\"";
+  for (char c : name) {
+    out += c;
+    if (c == '"') out += '"';
+  }
+  return out + "\"";
+}
+
 }  // namespace
 
-std::string translate(std::string_view sql, const QueryProfile& profile, std::string_view dialect) {
-  std::string out(sql);
-  if (dialect != "trino" || profile.group_alias_refs.empty()) return out;
-  auto refs = profile.group_alias_refs;
-  std::sort(refs.begin(), refs.end(), [](const auto& a, const auto& b) { return a.offset > b.offset; });
-  for (const auto& ref : refs) {  // from the end, so earlier offsets stay valid
-    const size_t length = written_length(out, ref.offset, ref.name);
-    if (length == 0) continue;  // the text is not what the parser saw: leave it
-    out.replace(ref.offset, length, std::to_string(ref.ordinal));
+std::string translate(std::string_view sql, const QueryProfile& profile, std::string_view dialect,
+                      std::span<const EngineTableName> tables) {
+  // Every edit replaces `length` bytes at `offset`; applied from the end, earlier offsets hold.
+  struct Edit {
+    size_t offset;
+    size_t length;
+    std::string text;
+  };
+  std::vector<Edit> edits;
+  if (dialect == "trino") {
+    for (const auto& ref : profile.group_alias_refs) {
+      const size_t length = written_length(sql, ref.offset, ref.name);
+      if (length == 0) continue;  // the text is not what the parser saw: leave it
+      edits.push_back({ref.offset, length, std::to_string(ref.ordinal)});
+    }
   }
+  for (size_t i = 0; i < tables.size() && i < profile.tables.size(); ++i) {
+    const EngineTableName& target = tables[i];
+    if (target.catalog.empty()) continue;
+    for (const auto& ref : profile.tables[i].name_refs) {
+      if (ref.parts >= 3 || written_length(sql, ref.offset, ref.first_part) == 0) continue;
+      std::string prefix = quoted(target.catalog) + ".";
+      if (ref.parts == 1) prefix += quoted(target.schema) + ".";
+      edits.push_back({ref.offset, 0, std::move(prefix)});
+    }
+  }
+  std::string out(sql);
+  std::sort(edits.begin(), edits.end(), [](const Edit& a, const Edit& b) { return a.offset > b.offset; });
+  for (const auto& edit : edits) out.replace(edit.offset, edit.length, edit.text);
   return out;
 }
 

@@ -25,6 +25,14 @@ struct Predicate {
   std::vector<std::string> values;  // literal values as text; empty for IS [NOT] NULL and when any is a parameter or NULL
 };
 
+// Where the statement names a table in FROM/JOIN, so that another engine's catalog can be put in
+// front of the name (sql/dialect.h): "tpch.orders" becomes "iceberg"."tpch".orders on Trino.
+struct TableNameRef {
+  uint32_t offset = 0;     // byte offset of the first name part in the statement text
+  std::string first_part;  // that part as DuckDB parsed it (schema, or table when unqualified)
+  int parts = 1;           // name parts written: 1 table, 2 schema.table, 3 catalog.schema.table
+};
+
 // A base table the statement reads or writes, after resolving CTE names and aliases.
 struct TableAccess {
   std::string name;        // as written, lower-case, e.g. "tpch.lineitem" or "lineitem"
@@ -33,6 +41,7 @@ struct TableAccess {
   int references = 0;  // times the statement names it (a self-join names it twice)
   // From every reference: with several references, a predicate may hold for only one of them.
   std::vector<Predicate> predicates;
+  std::vector<TableNameRef> name_refs = {};  // FROM/JOIN references with a known position
 };
 
 // A GROUP BY item naming a select-list alias (`l_suppkey AS supplier_no ... GROUP BY supplier_no`):

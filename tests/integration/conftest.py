@@ -7,6 +7,9 @@
               binary), started on a free port with a temporary configuration. Its stdout and
               stderr go to files; the tail of both is attached to every failing test that uses
               the fixture. On teardown the server gets SIGTERM and must exit 0.
+
+Tests marked ``disruptive`` stop, kill or restart the shared test servers (test_faults.py): they
+run after every other test of the session, in their own order.
 """
 
 from __future__ import annotations
@@ -273,11 +276,24 @@ def router(lake_dir, tmp_path_factory):
         stop_router(r)
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "disruptive: stops, kills or restarts the shared test servers; runs after all other tests")
+
+
+def pytest_collection_modifyitems(session, config, items):
+    # Last, so that no other test meets a server that is down or restarting; a stable sort keeps
+    # each group's own order (the fault tests are a sequence).
+    items.sort(key=lambda item: item.get_closest_marker("disruptive") is not None)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     if report.failed and not hasattr(report, "wasxfail"):
-        router = item.funcargs.get("router") if hasattr(item, "funcargs") else None
-        if isinstance(router, Router):
-            report.sections.append(("lakerouter log (tail)", router.log_tail()))
+        funcargs = getattr(item, "funcargs", {})
+        for name, value in funcargs.items():
+            if isinstance(value, Router):
+                title = "lakerouter log (tail)" if name == "router" else f"lakerouter log of '{name}' (tail)"
+                report.sections.append((title, value.log_tail()))

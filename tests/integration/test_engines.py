@@ -143,6 +143,38 @@ def test_postgres_errors_carry_codes_and_positions(engines_router):
     assert "nope" in err["message"]
 
 
+# Each statement through Trino and through DuckDB: the same names, the same rows. Trino keeps
+# the lake's formats in different catalogs (delta, iceberg, hive) and PostgreSQL's tables in its
+# postgresql catalog; lakerouter puts the catalog in front of each name (sql/dialect.h).
+SAME_NAMES = [
+    "SELECT count(*), sum(o_totalprice) FROM tpch_iceberg.orders",
+    "SELECT n_name FROM tpch_iceberg.nation WHERE n_regionkey = 1 ORDER BY n_name",
+    "SELECT r.r_name, count(*) FROM tpch.nation n JOIN tpch_iceberg.nation i ON n.n_nationkey = i.n_nationkey "
+    "JOIN tpch.region r ON r.r_regionkey = n.n_regionkey GROUP BY r.r_name ORDER BY r.r_name",
+    "SELECT count(*) FROM tpch_parquet.customer WHERE c_mktsegment = 'BUILDING'",
+    "WITH big AS (SELECT * FROM tpch_iceberg.orders WHERE o_totalprice > 400000) SELECT count(*) FROM big",
+]
+
+
+@needs_services
+@pytest.mark.parametrize("sql", SAME_NAMES, ids=range(len(SAME_NAMES)))
+def test_table_names_are_the_same_on_every_engine(engines_router, sql):
+    on_trino = engines_router.query_ok("/*+ engine(trino) */ " + sql, timeout=120)
+    on_duckdb = engines_router.query_ok("/*+ engine(duckdb) */ " + sql)
+    assert on_trino["engine"] == "trino" and on_duckdb["engine"] == "duckdb"
+    got, want = on_trino["rows"], on_duckdb["rows"]
+    assert len(got) == len(want) > 0
+    for g, w in zip(got, want):
+        assert all(same(a, b) for a, b in zip(g, w)), (g, w)
+
+
+@needs_services
+def test_postgres_tables_keep_their_names_on_trino(engines_router):
+    doc = engines_router.query_ok("/*+ engine(trino) */ SELECT count(*), min(id), max(id) FROM public.users")
+    assert doc["engine"] == "trino", doc["routing"]
+    assert doc["rows"] == [[1000, 1, 1000]]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

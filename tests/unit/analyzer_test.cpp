@@ -382,6 +382,29 @@ TEST(Dialect, GroupByAliasesBecomeOrdinalsForTrino) {
   EXPECT_EQ(translate(sql, *profile, "duckdb"), sql);
 }
 
+// Every table of the statement kept in `catalog`, schema "tpch" for unqualified names.
+std::string in_catalog(const std::string& sql, const std::string& catalog) {
+  auto profile = analyze(sql);
+  EXPECT_TRUE(profile.ok()) << sql;
+  std::vector<EngineTableName> names(profile->tables.size(), EngineTableName{catalog, "tpch"});
+  return translate(sql, *profile, "trino", names);
+}
+
+TEST(Dialect, TablesGetTheEngineCatalog) {
+  EXPECT_EQ(in_catalog("SELECT * FROM tpch_iceberg.orders o JOIN tpch.nation n ON o.k = n.k", "iceberg"),
+            R"(SELECT * FROM "iceberg".tpch_iceberg.orders o JOIN "iceberg".tpch.nation n ON o.k = n.k)");
+  // Unqualified names get the schema too; quoted names and every reference (self-joins,
+  // subqueries, CTE bodies) are found; a CTE's own name is not a table.
+  EXPECT_EQ(in_catalog(R"(WITH c AS (SELECT * FROM "Orders") SELECT * FROM c, lineitem l1, lineitem l2)", "delta"),
+            R"(WITH c AS (SELECT * FROM "delta"."tpch"."Orders") SELECT * FROM c, "delta"."tpch".lineitem l1, "delta"."tpch".lineitem l2)");
+  // Combined with the GROUP BY rewrite; a name that already has a catalog is left alone.
+  EXPECT_EQ(in_catalog("SELECT k AS kk FROM delta.tpch.t JOIN s.u ON true GROUP BY kk", "hive"),
+            R"(SELECT k AS kk FROM delta.tpch.t JOIN "hive".s.u ON true GROUP BY 1)");
+  // A catalog name needing quotes is quoted; no catalog, no change.
+  EXPECT_EQ(in_catalog("SELECT 1 FROM s.t", "my\"cat"), R"(SELECT 1 FROM "my""cat".s.t)");
+  EXPECT_EQ(in_catalog("SELECT 1 FROM s.t", ""), "SELECT 1 FROM s.t");
+}
+
 TEST(Dialect, TerminatorsAreDropped) {
   EXPECT_EQ(without_terminator("SELECT 1;"), "SELECT 1");
   EXPECT_EQ(without_terminator("SELECT 1 ;\n ; \n"), "SELECT 1");

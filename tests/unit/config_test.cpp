@@ -92,6 +92,24 @@ TEST(Config, WrongTypesAndRanges) {
   expect_error(load(dir, "catalog:\n  tables: yes\n"), "'catalog.tables' must be a list");
 }
 
+TEST(Config, EngineMonitorSettings) {
+  TempDir dir;
+  auto config = load(dir, "server:\n  engine_monitor:\n    failure_threshold: 1\n    open_for_ms: 500\n"
+                          "    health_check_interval_ms: 0\n");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->pipeline.monitor.failure_threshold, 1);
+  EXPECT_EQ(config->pipeline.monitor.open_for, std::chrono::milliseconds(500));
+  EXPECT_EQ(config->pipeline.monitor.check_interval, std::chrono::milliseconds(0)) << "0: no health checks";
+  auto defaults = load(dir, "server: {}\n");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->pipeline.monitor.check_interval, std::chrono::milliseconds(5000));
+  expect_error(load(dir, "server:\n  engine_monitor:\n    failure_threshold: 0\n"), "must be at least 1");
+  expect_error(load(dir, "server:\n  engine_monitor:\n    open_for_ms: 0\n"), "positive number of milliseconds");
+  expect_error(load(dir, "server:\n  engine_monitor:\n    health_check_interval_ms: -1\n"),
+               "0 (no health checks) or a positive number");
+  expect_error(load(dir, "server:\n  engine_monitor:\n    failure_treshold: 5\n"), "did you mean 'failure_threshold'?");
+}
+
 TEST(Config, TheShippedExampleIsValid) {
   auto config = load_config(LAKEROUTER_SOURCE_DIR "/examples/lakerouter.yaml");
   ASSERT_TRUE(config.ok()) << config.error().message;
@@ -157,7 +175,61 @@ TEST(Config, EngineConnectionMistakes) {
   expect_error(load(dir, "engines:\n  t:\n    type: trino\n    connection: {url: 'http://x', dsn: y}\n"),
                "dsn");
   expect_error(load(dir, "engines:\n  d:\n    type: databricks\n    connection: {url: 'http://x'}\n"),
-               "cannot be connected yet");
+               "unknown key 'url' in 'engines.d.connection' (allowed keys: host, warehouse_id, token_env");
+}
+
+TEST(Config, DatabricksConnection) {
+  testing::TempDir dir;
+  ::setenv("LAKEROUTER_TEST_DBX_TOKEN", "dapi-config-test", 1);
+  ::setenv("LAKEROUTER_TEST_DBX_HOST", "https://adb-1.2.azuredatabricks.net", 1);
+  auto c = load(dir,
+                "engines:\n"
+                "  lakehouse:\n"
+                "    type: databricks\n"
+                "    connection:\n"
+                "      host: ${LAKEROUTER_TEST_DBX_HOST}\n"
+                "      warehouse_id: 1234abcd5678ef90\n"
+                "      token_env: LAKEROUTER_TEST_DBX_TOKEN\n"
+                "      catalog: main\n"
+                "      schema: tpch\n"
+                "      wait_timeout_ms: 0\n"
+                "      poll_interval_ms: 250\n"
+                "      connect_timeout_ms: 2000\n");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  ASSERT_EQ(c->connections.size(), 1u);
+  const auto& conn = c->connections[0];
+  EXPECT_EQ(conn.type, routing::EngineType::kDatabricks);
+  EXPECT_EQ(conn.url, "https://adb-1.2.azuredatabricks.net");
+  EXPECT_EQ(conn.warehouse_id, "1234abcd5678ef90");
+  EXPECT_EQ(conn.token_env, "LAKEROUTER_TEST_DBX_TOKEN");
+  EXPECT_EQ(conn.catalog, "main");
+  EXPECT_EQ(conn.schema, "tpch");
+  EXPECT_EQ(conn.wait_timeout.count(), 0);
+  EXPECT_EQ(conn.poll_interval.count(), 250);
+  EXPECT_EQ(conn.connect_timeout.count(), 2000);
+  for (const auto& [yaml, fragment] : std::vector<std::pair<std::string, std::string>>{
+           {"{warehouse_id: w, token_env: LAKEROUTER_TEST_DBX_TOKEN}", "'engines.d.connection.host' must be the workspace URL"},
+           {"{host: 'ftp://x', warehouse_id: w, token_env: LAKEROUTER_TEST_DBX_TOKEN}", "must be the workspace URL"},
+           {"{host: h, token_env: LAKEROUTER_TEST_DBX_TOKEN}", "'engines.d.connection.warehouse_id' must be the SQL warehouse's id"},
+           {"{host: h, warehouse_id: 'a/b', token_env: LAKEROUTER_TEST_DBX_TOKEN}", "warehouse_id' must be"},
+           {"{host: h, warehouse_id: w, token_env: 'dapi 123'}", "never put the token itself in the file"},
+           {"{host: h, warehouse_id: w, token_env: LAKEROUTER_TEST_DBX_UNSET}",
+            "the environment variable LAKEROUTER_TEST_DBX_UNSET is not set"},
+           {"{host: h, warehouse_id: w, token_env: LAKEROUTER_TEST_DBX_TOKEN, wait_timeout_ms: 60000}",
+            "between 5000 and 50000"},
+           {"{host: h, warehouse_id: w, token_env: LAKEROUTER_TEST_DBX_TOKEN, poll_interval_ms: 0}",
+            "must be a positive number of milliseconds"},
+           {"{host: h, warehouse_id: w, token_env: LAKEROUTER_TEST_DBX_TOKEN, warehose_id: x}", "did you mean 'warehouse_id'?"},
+       }) {
+    SCOPED_TRACE(yaml);
+    auto bad = load(dir, "engines:\n  d:\n    type: databricks\n    connection: " + yaml + "\n");
+    expect_error(bad, fragment);
+    if (!bad.ok()) {
+      EXPECT_NE(bad.error().message.find("lakerouter.yaml:4"), std::string::npos) << bad.error().message;
+    }
+  }
+  ::unsetenv("LAKEROUTER_TEST_DBX_TOKEN");
+  ::unsetenv("LAKEROUTER_TEST_DBX_HOST");
 }
 
 }  // namespace

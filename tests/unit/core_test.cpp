@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/cancel_token.h"
 #include "core/result_batch.h"
 #include "core/status.h"
 #include "core/utf8.h"
@@ -136,6 +137,51 @@ TEST(ResultBatch, StoresColumnsByPhysicalKind) {
   batch.clear();
   EXPECT_EQ(batch.row_count(), 0u);
   EXPECT_EQ(batch.column_count(), 4u);
+}
+
+}  // namespace
+}  // namespace lakerouter
+
+namespace lakerouter {
+namespace {
+
+class CountingStream final : public ResultStream {
+ public:
+  const ResultSchema& schema() const override { return schema_; }
+  Result<bool> next(ResultBatch&) override { return false; }
+  void cancel(bool timed_out) override {
+    ++cancels;
+    last_timed_out = timed_out;
+  }
+  int cancels = 0;
+  bool last_timed_out = true;
+
+ private:
+  ResultSchema schema_;
+};
+
+TEST(CancelToken, ReachesTheAttachedStreamOnce) {
+  CancelToken token;
+  CountingStream stream;
+  token.attach(stream);
+  EXPECT_FALSE(token.cancelled());
+  token.cancel();
+  token.cancel();
+  EXPECT_TRUE(token.cancelled());
+  EXPECT_EQ(stream.cancels, 1);
+  EXPECT_FALSE(stream.last_timed_out);
+}
+
+TEST(CancelToken, CancelsAStreamAttachedAfterwardsAndForgetsDetachedOnes) {
+  CancelToken token;
+  CountingStream detached;
+  token.attach(detached);
+  token.detach(detached);
+  token.cancel();
+  EXPECT_EQ(detached.cancels, 0);
+  CountingStream late;
+  token.attach(late);
+  EXPECT_EQ(late.cancels, 1);
 }
 
 }  // namespace

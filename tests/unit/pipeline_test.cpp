@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <set>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -97,6 +98,42 @@ TEST(Pipeline, StopsQueriesAtTheirDeadline) {
   auto fine = pipeline->run(Statement{"SELECT 1"}, patient);
   ASSERT_TRUE(fine.ok());
   EXPECT_TRUE(fine->stream->next(batch).ok());
+}
+
+TEST(Pipeline, ACancelTokenStopsAQueryWaitingForItsFirstRow) {
+  auto pipeline = make_pipeline();
+  CancelToken token;
+  std::thread canceller([&token] {
+    std::this_thread::sleep_for(100ms);  // run() is then inside the engine, before any row
+    token.cancel();
+  });
+  auto query = pipeline->run(Statement{"SELECT count(*) FROM range(1000000000000)"}, Session(), {}, &token);
+  canceller.join();
+  ASSERT_FALSE(query.ok());
+  EXPECT_EQ(query.error().code, ErrorCode::kQueryCancelled);
+}
+
+TEST(Pipeline, ACancelledTokenStopsTheQueryBeforeItStarts) {
+  auto pipeline = make_pipeline();
+  CancelToken token;
+  token.cancel();
+  auto query = pipeline->run(Statement{"SELECT 1"}, Session(), {}, &token);
+  ASSERT_FALSE(query.ok());
+  EXPECT_EQ(query.error().code, ErrorCode::kQueryCancelled);
+}
+
+TEST(Pipeline, ACancelTokenReachesAStreamAfterRunReturned) {
+  auto pipeline = make_pipeline();
+  CancelToken token;
+  // The first batch comes at once; the rest of the result is still being computed.
+  auto query = pipeline->run(Statement{"SELECT i FROM range(1000000000000) t(i)"}, Session(), {}, &token);
+  ASSERT_TRUE(query.ok()) << query.error().message;
+  token.cancel();
+  ResultBatch batch;
+  Result<bool> more = true;
+  for (int i = 0; i < 1000000 && more.ok() && *more; ++i) more = query->stream->next(batch);  // bounded
+  ASSERT_FALSE(more.ok());
+  EXPECT_EQ(more.error().code, ErrorCode::kQueryCancelled);
 }
 
 TEST(Pipeline, AChosenEngineThatIsNotConnectedFallsBackAndSaysSo) {
@@ -308,6 +345,157 @@ TEST(EngineMonitorTest, AFailedHealthCheckOpensTheBreaker) {
   const auto status = monitor.status();
   EXPECT_EQ(status[0].state, BreakerState::kOpen);
   EXPECT_NE(status[0].last_error.find("connection refused"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace lakerouter
+
+namespace lakerouter {
+namespace {
+
+TEST(AdmissionGateTest, AdmitsUpToTheLimitThenQueuesThenRefuses) {
+  AdmissionGate gate("trino", AdmissionLimits{.max_concurrent = 1, .max_queued = 0, .max_queue_wait = 10s});
+  auto first = gate.admit();
+  ASSERT_TRUE(first.ok());
+  EXPECT_TRUE(gate.saturated());
+  auto refused = gate.admit();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kOverloaded);
+  EXPECT_NE(refused.error().message.find("engines.trino.admission"), std::string::npos) << refused.error().message;
+  { auto released = std::move(*first); }  // the slot goes back
+  EXPECT_FALSE(gate.saturated());
+  EXPECT_TRUE(gate.admit().ok());
+  const auto stats = gate.stats();
+  EXPECT_EQ(stats.admitted, 2);
+  EXPECT_EQ(stats.refused, 1);
+  EXPECT_EQ(stats.running, 0);
+}
+
+TEST(AdmissionGateTest, AWaitingStatementGetsTheNextFreeSlotOrGivesUp) {
+  AdmissionGate gate("pg", AdmissionLimits{.max_concurrent = 1, .max_queued = 1, .max_queue_wait = 50ms});
+  auto held = gate.admit();
+  ASSERT_TRUE(held.ok());
+  auto timed_out = gate.admit();  // nobody frees the slot within 50 ms
+  ASSERT_FALSE(timed_out.ok());
+  EXPECT_EQ(timed_out.error().code, ErrorCode::kOverloaded);
+  EXPECT_NE(timed_out.error().message.find("no free slot within 50 ms"), std::string::npos) << timed_out.error().message;
+
+  AdmissionGate patient("pg", AdmissionLimits{.max_concurrent = 1, .max_queued = 1, .max_queue_wait = 60s});
+  auto slot = patient.admit();
+  ASSERT_TRUE(slot.ok());
+  std::thread releaser([s = std::move(*slot)]() mutable {
+    std::this_thread::sleep_for(20ms);
+    AdmissionGate::Slot gone = std::move(s);
+  });
+  auto next = patient.admit();  // waits until the releaser lets go
+  releaser.join();
+  EXPECT_TRUE(next.ok());
+}
+
+TEST(AdmissionGateTest, CancellingAWaitingStatementLeavesTheQueue) {
+  AdmissionGate gate("pg", AdmissionLimits{.max_concurrent = 1, .max_queued = 4, .max_queue_wait = 60s});
+  auto held = gate.admit();
+  ASSERT_TRUE(held.ok());
+  CancelToken token;
+  std::thread canceller([&token] {
+    std::this_thread::sleep_for(20ms);
+    token.cancel();
+  });
+  auto cancelled = gate.admit(&token);
+  canceller.join();
+  ASSERT_FALSE(cancelled.ok());
+  EXPECT_EQ(cancelled.error().code, ErrorCode::kQueryCancelled);
+  EXPECT_EQ(gate.stats().queued, 0);
+}
+
+TEST(AdmissionGateTest, NoLimitMeansNoGate) {
+  AdmissionGate gate("duckdb", AdmissionLimits{});
+  std::vector<AdmissionGate::Slot> slots;
+  for (int i = 0; i < 100; ++i) {
+    auto slot = gate.admit();
+    ASSERT_TRUE(slot.ok());
+    slots.push_back(std::move(*slot));
+  }
+  EXPECT_FALSE(gate.saturated());
+}
+
+// DuckDB under another name, so that a pipeline has two working engines.
+class RenamedEngine final : public Engine {
+ public:
+  RenamedEngine(std::string name, std::shared_ptr<Engine> inner) : name_(std::move(name)), inner_(std::move(inner)) {}
+  std::string_view name() const override { return name_; }
+  std::string_view dialect() const override { return inner_->dialect(); }
+  Result<std::unique_ptr<ResultStream>> execute(const Statement& s, const Session& session) override {
+    return inner_->execute(s, session);
+  }
+  EngineHealth health() override { return inner_->health(); }
+
+ private:
+  std::string name_;
+  std::shared_ptr<Engine> inner_;
+};
+
+struct AdmissionPipeline {
+  std::unique_ptr<LiveCatalog> catalog = std::make_unique<LiveCatalog>(Catalog(), CatalogOptions());
+  std::unique_ptr<routing::Router> router;
+  std::unique_ptr<Pipeline> pipeline;
+};
+
+// Joins go to "trino" (DuckDB renamed), which runs one statement at a time and queues none.
+AdmissionPipeline make_admission_pipeline() {
+  AdmissionPipeline a;
+  a.router = joins_to_trino_router();
+  DuckDBEngineOptions options;
+  options.load_extensions = {};
+  options.pool_size = 4;
+  auto duckdb = DuckDBEngine::open(options, Catalog());
+  EXPECT_TRUE(duckdb.ok());
+  std::shared_ptr<Engine> shared = std::move(*duckdb);
+  std::vector<std::shared_ptr<Engine>> engines{shared, std::make_shared<RenamedEngine>("trino", shared)};
+  PipelineOptions pipeline_options;
+  pipeline_options.monitor.check_interval = 0ms;
+  pipeline_options.admission["trino"] = AdmissionLimits{.max_concurrent = 1, .max_queued = 0, .max_queue_wait = 1s};
+  a.pipeline = std::make_unique<Pipeline>(std::move(engines), pipeline_options, *a.catalog, *a.router);
+  return a;
+}
+
+constexpr char kJoin[] = "SELECT count(*) FROM range(3) a JOIN range(3) b USING (range)";
+
+TEST(Admission, ASaturatedEngineIsRoutedAroundAndTheDecisionSaysWhy) {
+  auto a = make_admission_pipeline();
+  auto first = a.pipeline->run(Statement{kJoin}, Session());
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_EQ(first->engine, "trino");
+  // The first result is not read to its end: its slot is still taken.
+  auto second = a.pipeline->run(Statement{kJoin}, Session());
+  ASSERT_TRUE(second.ok()) << second.error().message;
+  EXPECT_EQ(second->engine, "duckdb");
+  const auto json = second->decision.to_json().dump();
+  EXPECT_NE(json.find("ENGINE_BUSY"), std::string::npos) << json;
+  first->stream.reset();  // gives the slot back
+  auto third = a.pipeline->run(Statement{kJoin}, Session());
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(third->engine, "trino");
+}
+
+TEST(Admission, WithNoOtherEngineTheStatementIsRefusedAsOverloaded) {
+  auto t = make_pipeline();  // DuckDB alone, here limited to one statement at a time
+  PipelineOptions options;
+  options.admission["duckdb"] = AdmissionLimits{.max_concurrent = 1, .max_queued = 0, .max_queue_wait = 1s};
+  DuckDBEngineOptions duckdb_options;
+  duckdb_options.load_extensions = {};
+  auto duckdb = DuckDBEngine::open(duckdb_options, Catalog());
+  ASSERT_TRUE(duckdb.ok());
+  Pipeline pipeline({std::move(*duckdb)}, options, *t.catalog, *t.router);
+  auto first = pipeline.run(Statement{"SELECT * FROM range(10)"}, Session());
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  auto second = pipeline.run(Statement{"SELECT 1"}, Session());
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().code, ErrorCode::kOverloaded);
+  EXPECT_NE(second.error().message.find("admission limit (duckdb)"), std::string::npos) << second.error().message;
+  EXPECT_EQ(pipeline.admission("duckdb")->stats().running, 1);
+  first->stream.reset();
+  EXPECT_TRUE(pipeline.run(Statement{"SELECT 1"}, Session()).ok());
 }
 
 }  // namespace

@@ -32,6 +32,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "engines/http/curl_client.h"
 #include "engines/trino/trino_internal.h"
 
 namespace lakerouter {
@@ -46,133 +47,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-struct CurlEasyDeleter {
-  void operator()(CURL* h) const noexcept { curl_easy_cleanup(h); }
-};
-using CurlEasy = std::unique_ptr<CURL, CurlEasyDeleter>;
-struct CurlListDeleter {
-  void operator()(curl_slist* l) const noexcept { curl_slist_free_all(l); }
-};
-using CurlList = std::unique_ptr<curl_slist, CurlListDeleter>;
-struct CurlUrlDeleter {
-  void operator()(CURLU* u) const noexcept { curl_url_cleanup(u); }
-};
-struct CurlFreeDeleter {
-  void operator()(char* p) const noexcept { curl_free(p); }
-};
-using CurlString = std::unique_ptr<char, CurlFreeDeleter>;
-
-// curl_global_init is not thread-safe and must run once before any other libcurl call.
-void curl_global_once() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-// Bigger than any page Trino sends (it targets ~1 MB, caps at 16 MB): a guard against a server
-// that streams without end, not a limit a real result reaches.
-constexpr size_t kMaxResponseBytes = size_t{512} << 20;
-
-size_t on_body(char* data, size_t size, size_t count, void* user) {
-  auto* out = static_cast<std::string*>(user);
-  const size_t n = size * count;
-  if (out->size() + n > kMaxResponseBytes) return 0;  // makes curl fail with CURLE_WRITE_ERROR
-  out->append(data, n);
-  return n;
-}
-
-// Lets cancel() stop a transfer in flight (a long poll included): curl calls this at least once a
-// second, and more often while bytes flow.
-int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  const auto* stop = static_cast<const std::atomic<bool>*>(user);
-  return stop != nullptr && stop->load(std::memory_order_relaxed) ? 1 : 0;
-}
-
-struct HttpCall {
-  const char* method = "GET";  // GET, POST or DELETE
-  const std::string* url = nullptr;
-  const curl_slist* headers = nullptr;
-  std::string_view body;  // POST only
-  milliseconds connect_timeout{5000};
-  milliseconds total_timeout{30000};
-  const std::atomic<bool>* stop = nullptr;
-};
-
-struct HttpReply {
-  CURLcode code = CURLE_OK;
-  long status = 0;
-  std::string body;
-  std::string error;  // curl's own words when code != CURLE_OK
-};
-
-HttpReply perform(CURL* h, const HttpCall& call) {
-  HttpReply reply;
-  char error[CURL_ERROR_SIZE] = {};
-  curl_easy_reset(h);  // keeps the handle's live connections and DNS cache
-  curl_easy_setopt(h, CURLOPT_URL, call.url->c_str());
-  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");  // nextUri comes from the server
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);                 // no SIGALRM in a threaded process
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(call.connect_timeout.count()));
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(call.total_timeout.count()));
-  curl_easy_setopt(h, CURLOPT_USERAGENT, "lakerouter");
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error);
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &reply.body);
-  if (call.headers) curl_easy_setopt(h, CURLOPT_HTTPHEADER, call.headers);
-  if (call.stop) {
-    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(h, CURLOPT_XFERINFODATA, call.stop);
-  }
-  const std::string_view method = call.method;
-  if (method == "POST") {
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, call.body.data());
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(call.body.size()));
-  } else if (method == "DELETE") {
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "DELETE");
-  }
-  reply.code = curl_easy_perform(h);
-  if (reply.code == CURLE_OK) {
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &reply.status);
-  } else {
-    reply.error = error[0] != '\0' ? error : curl_easy_strerror(reply.code);
-  }
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);  // `error` dies with this frame
-  return reply;
-}
-
-// The start of a body, on one line, for error messages.
-std::string snippet(std::string_view body) {
-  std::string out(body.substr(0, 200));
-  std::replace_if(out.begin(), out.end(), [](char c) { return c == '\n' || c == '\r' || c == '\t'; }, ' ');
-  if (body.size() > 200) out += "...";
-  return out;
-}
-
-// Idle easy handles. A handle keeps its connections open, so taking one from here reuses them.
-class HandlePool {
- public:
-  CurlEasy take() {
-    {
-      std::lock_guard lock(mu_);
-      if (!idle_.empty()) {
-        CurlEasy h = std::move(idle_.back());
-        idle_.pop_back();
-        return h;
-      }
-    }
-    return CurlEasy(curl_easy_init());
-  }
-  void give(CurlEasy h) {
-    if (!h) return;
-    std::lock_guard lock(mu_);
-    if (idle_.size() < kMaxIdle) idle_.push_back(std::move(h));
-  }
-
- private:
-  static constexpr size_t kMaxIdle = 16;
-  std::mutex mu_;
-  std::vector<CurlEasy> idle_;  // guarded by mu_
-};
+using curl::HttpCall;
+using curl::HttpReply;
+using curl::perform;
+using curl::snippet;
 
 // Admission: at most `limit` statements at once (0: any number).
 class Slots {
@@ -201,70 +79,6 @@ class Slots {
   int used_ = 0;  // guarded by mu_
 };
 
-// Sends the DELETEs that stop queries on Trino, on its own thread: cancel() runs on watchdog and
-// network threads that must not wait for a slow or unreachable coordinator.
-class Canceller {
- public:
-  explicit Canceller(milliseconds connect_timeout)
-      : connect_timeout_(std::min(connect_timeout, milliseconds(2000))), thread_([this] { run(); }) {}
-  ~Canceller() {
-    {
-      std::lock_guard lock(mu_);
-      stopping_ = true;
-    }
-    wake_.notify_one();
-    thread_.join();  // sends what is queued first: a query left running would hold Trino's slots
-  }
-  Canceller(const Canceller&) = delete;
-  Canceller& operator=(const Canceller&) = delete;
-
-  void cancel(std::string uri, std::string user) {
-    {
-      std::lock_guard lock(mu_);
-      queue_.push_back({std::move(uri), std::move(user)});
-    }
-    wake_.notify_one();
-  }
-
- private:
-  struct Job {
-    std::string uri;
-    std::string user;
-  };
-
-  void run() {
-    CurlEasy handle(curl_easy_init());
-    std::unique_lock lock(mu_);
-    while (true) {
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, nothing left
-      Job job = std::move(queue_.front());
-      queue_.pop_front();
-      lock.unlock();
-      send(handle.get(), job);
-      lock.lock();
-    }
-  }
-
-  void send(CURL* handle, const Job& job) const {
-    if (!handle) return;
-    CurlList headers(curl_slist_append(nullptr, ("X-Trino-User: " + job.user).c_str()));
-    HttpCall call{"DELETE", &job.uri, headers.get(), {}, connect_timeout_, milliseconds(5000), nullptr};
-    HttpReply reply = perform(handle, call);
-    if (reply.code != CURLE_OK || (reply.status != 204 && reply.status != 200 && reply.status != 404 && reply.status != 410)) {
-      spdlog::warn("trino: could not cancel a query ({}): {}", job.uri,
-                   reply.code != CURLE_OK ? reply.error : fmt::format("HTTP {}", reply.status));
-    }
-  }
-
-  const milliseconds connect_timeout_;
-  std::mutex mu_;
-  std::condition_variable wake_;
-  std::deque<Job> queue_;  // guarded by mu_
-  bool stopping_ = false;  // guarded by mu_
-  std::thread thread_;     // last: starts once the members above exist
-};
-
 }  // namespace
 
 struct TrinoEngine::Shared {
@@ -274,15 +88,15 @@ struct TrinoEngine::Shared {
         statement_url(base_url + "/v1/statement"),
         info_url(base_url + "/v1/info"),
         slots(opts.max_concurrency),
-        canceller(opts.connect_timeout) {}
+        canceller("trino", opts.connect_timeout) {}
 
   const TrinoEngineOptions options;
   const std::string base_url;  // no trailing '/'
   const std::string statement_url;
   const std::string info_url;
-  HandlePool handles;
+  curl::HandlePool handles;
   Slots slots;
-  Canceller canceller;
+  curl::BackgroundSender canceller;  // the DELETEs that stop queries
 };
 
 namespace {
@@ -300,7 +114,7 @@ class PooledHandle {
 
  private:
   std::shared_ptr<Shared> shared_;
-  CurlEasy handle_;
+  curl::Easy handle_;
 };
 
 // A slot taken from Shared::slots, given back on destruction.
@@ -903,7 +717,7 @@ class TrinoStream final : public ResultStream {
       delete_sent_ = true;
       uri = next_uri_;
     }
-    shared_->canceller.cancel(std::move(uri), user_);
+    shared_->canceller.send({"DELETE", std::move(uri), {"X-Trino-User: " + user_}, ""});
   }
 
   // Declaration order matters: the handle and slot go back before the shared state can go.
@@ -935,7 +749,7 @@ class TrinoStream final : public ResultStream {
 // Requests.
 // ================================================================================================
 
-Status add_header(CurlList& list, std::string_view name, std::string_view value) {
+Status add_header(curl::List& list, std::string_view name, std::string_view value) {
   if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) {
     return Error(ErrorCode::kInvalidRequest, fmt::format("the value for {} holds a line break or NUL", name));
   }
@@ -954,11 +768,11 @@ bool is_property_name(std::string_view name) {
 
 // X-Trino-Session values are URL-encoded (Trino decodes them), so commas and '=' survive.
 std::string url_encode(std::string_view value) {
-  CurlString encoded(curl_easy_escape(nullptr, value.data(), static_cast<int>(value.size())));
+  curl::String encoded(curl_easy_escape(nullptr, value.data(), static_cast<int>(value.size())));
   return encoded ? std::string(encoded.get()) : std::string();
 }
 
-Status add_session_properties(CurlList& list, const Session& session) {
+Status add_session_properties(curl::List& list, const Session& session) {
   bool has_run_time = false;
   for (const auto& [key, value] : session.settings) {
     if (!key.starts_with("trino.")) continue;  // lakerouter's own settings stay here
@@ -979,8 +793,8 @@ Status add_session_properties(CurlList& list, const Session& session) {
   return Status::Ok();
 }
 
-Result<CurlList> request_headers(const TrinoEngineOptions& options, const Session& session, const std::string& user) {
-  CurlList list;
+Result<curl::List> request_headers(const TrinoEngineOptions& options, const Session& session, const std::string& user) {
+  curl::List list;
   LR_TRY(add_header(list, "X-Trino-User", user));
   LR_TRY(add_header(list, "X-Trino-Source", options.source));
   // Timestamps at their declared precision (without it Trino rounds them to milliseconds).
@@ -1012,7 +826,7 @@ Result<std::string> normalize_url(const std::string& engine, const std::string& 
                              why));
   };
   if (url.empty()) return config_error("it is empty");
-  std::unique_ptr<CURLU, CurlUrlDeleter> parsed(curl_url());
+  curl::Url parsed(curl_url());
   if (!parsed) return Error(ErrorCode::kInternal, "out of memory parsing a URL");
   if (CURLUcode rc = curl_url_set(parsed.get(), CURLUPART_URL, url.c_str(), 0); rc != CURLUE_OK) {
     return config_error(curl_url_strerror(rc));
@@ -1020,7 +834,7 @@ Result<std::string> normalize_url(const std::string& engine, const std::string& 
   auto part = [&](CURLUPart which) {
     char* value = nullptr;
     curl_url_get(parsed.get(), which, &value, 0);
-    return CurlString(value);
+    return curl::String(value);
   };
   const auto scheme = part(CURLUPART_SCHEME);
   if (!scheme || (std::string_view(scheme.get()) != "http" && std::string_view(scheme.get()) != "https")) {
@@ -1045,7 +859,7 @@ TrinoEngine::TrinoEngine(PrivateTag /*tag*/, std::shared_ptr<Shared> shared) : s
 TrinoEngine::~TrinoEngine() = default;
 
 Result<std::unique_ptr<TrinoEngine>> TrinoEngine::open(const TrinoEngineOptions& options) {
-  curl_global_once();
+  curl::global_init_once();
   auto base = normalize_url(options.name, options.url);
   if (!base.ok()) return base.error();
   if (options.connect_timeout.count() <= 0 || options.request_timeout.count() <= 0) {
@@ -1057,6 +871,12 @@ Result<std::unique_ptr<TrinoEngine>> TrinoEngine::open(const TrinoEngineOptions&
 }
 
 std::string_view TrinoEngine::name() const { return shared_->options.name; }
+
+std::string TrinoEngine::catalog_for(std::string_view format) const {
+  const auto& catalogs = shared_->options.catalogs;
+  const auto it = catalogs.find(std::string(format));
+  return it == catalogs.end() ? std::string() : it->second;
+}
 
 Result<std::unique_ptr<ResultStream>> TrinoEngine::execute(const Statement& statement, const Session& session) {
   const auto& options = shared_->options;

@@ -31,6 +31,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -44,6 +45,10 @@ struct TrinoEngineOptions {
   std::string user = "lakerouter";        // X-Trino-User for anonymous sessions
   std::string catalog = "delta";          // X-Trino-Catalog; empty: none
   std::string schema;                     // X-Trino-Schema; empty: none (names are then schema.table)
+  // Trino's catalog for each table format (catalog_for()): lake tables are registered under
+  // their lakerouter schema.table names in these catalogs.
+  std::map<std::string, std::string> catalogs = {
+      {"delta", "delta"}, {"iceberg", "iceberg"}, {"parquet", "hive"}, {"postgres", "postgresql"}};
   std::string time_zone = "UTC";          // X-Trino-Time-Zone; empty: the coordinator's own zone
   std::string source = "lakerouter";      // X-Trino-Source, shown in Trino's query list
   std::chrono::milliseconds connect_timeout{5000};   // TCP (and TLS) connect, per HTTP request
@@ -71,6 +76,8 @@ class TrinoEngine final : public Engine {
 
   // Ready when GET {url}/v1/info answers "starting": false.
   EngineHealth health() override;
+
+  std::string catalog_for(std::string_view format) const override;
 
  private:
   std::shared_ptr<Shared> shared_;

@@ -183,8 +183,12 @@ void Endpoints::query(Exchange& exchange) {
   if (!statement) return;
 
   const std::string query_id = pipeline_.new_query_id();
-  auto query = pipeline_.run(*statement, session, query_id);
+  auto query = pipeline_.run(*statement, session, query_id, &exchange.cancel_token());
   if (!query.ok()) {
+    if (exchange.cancel_token().cancelled()) {
+      spdlog::info("query {} cancelled: the client disconnected", query_id);
+      return;
+    }
     spdlog::debug("query {} failed: {}: {}", query_id, error_code_name(query.error().code), query.error().message);
     respond_error(exchange, query.error(), query_id);
     return;
@@ -195,6 +199,10 @@ void Endpoints::query(Exchange& exchange) {
   // Pull the first batch before answering, so that most execution errors still get their status.
   auto more = stream.next(batch);
   if (!more.ok()) {
+    if (exchange.cancel_token().cancelled()) {
+      spdlog::info("query {} cancelled: the client disconnected", query_id);
+      return;
+    }
     respond_error(exchange, more.error(), query->query_id);
     return;
   }
@@ -303,6 +311,15 @@ void Endpoints::ready(Exchange& exchange) {
       if (b.engine != engine->name()) continue;
       e["circuit"] = breaker_state_name(b.state);
       if (!b.last_error.empty()) e["last_error"] = b.last_error;
+    }
+    if (const AdmissionGate* gate = pipeline_.admission(engine->name())) {
+      const auto stats = gate->stats();
+      e["admission"] = {{"running", stats.running},
+                        {"queued", stats.queued},
+                        {"max_concurrent", gate->limits().max_concurrent},
+                        {"max_queued", gate->limits().max_queued},
+                        {"admitted", stats.admitted},
+                        {"refused", stats.refused}};
     }
     engines[std::string(engine->name())] = std::move(e);
   }

@@ -29,6 +29,8 @@ unsigned http_status(ErrorCode code) {
 }
 
 bool respond_error(Exchange& exchange, const Error& error, std::string_view query_id) {
+  // An engine at its admission limit frees up within seconds: tell clients when to come back.
+  if (error.code == ErrorCode::kOverloaded) exchange.add_header("Retry-After", "1");
   return exchange.respond(http_status(error.code), "application/json", error_json(error, query_id));
 }
 

@@ -9,6 +9,7 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include "core/cancel_token.h"
 #include "core/status.h"
 
 namespace lakerouter::http {
@@ -21,6 +22,10 @@ class Exchange {
 
   virtual const Request& request() const = 0;
   virtual const std::string& peer() const = 0;
+
+  // Cancelled by the transport when the client disconnects while the handler runs, so that a
+  // query nobody waits for stops on its engine.
+  virtual CancelToken& cancel_token() = 0;
 
   // An extra header for the next response (e.g. Allow on 405).
   virtual void add_header(std::string name, std::string value) = 0;

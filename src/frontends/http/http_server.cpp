@@ -1,6 +1,9 @@
 #include "frontends/http/http_server.h"
 
+#include <sys/socket.h>
+
 #include <atomic>
+#include <cerrno>
 #include <future>
 #include <optional>
 #include <thread>
@@ -8,6 +11,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -78,6 +82,7 @@ class Session : public std::enable_shared_from_this<Session>, public Exchange {
   // --- Exchange (worker thread) ---
   const Request& request() const override { return parser_->get(); }
   const std::string& peer() const override { return peer_; }
+  CancelToken& cancel_token() override { return *cancel_; }
 
   void add_header(std::string name, std::string value) override {
     extra_headers_.emplace_back(std::move(name), std::move(value));
@@ -141,13 +146,16 @@ class Session : public std::enable_shared_from_this<Session>, public Exchange {
     res.keep_alive(parser_->get().keep_alive());
   }
 
-  // Runs an asynchronous write from a worker thread and waits for it, bounded by a timeout.
+  // Runs an asynchronous write from a worker thread and waits for it, bounded by a timeout. The
+  // write starts on the connection's strand, where the disconnect watch (watch_peer) also runs.
   template <typename Start>
   beast::error_code wait(Start&& start) {
     std::promise<beast::error_code> promise;
     auto result = promise.get_future();
-    stream_.expires_after(kWriteTimeout);
-    start([&promise](beast::error_code ec, std::size_t) { promise.set_value(ec); });
+    net::dispatch(stream_.get_executor(), [&] {
+      stream_.expires_after(kWriteTimeout);
+      start([&promise](beast::error_code ec, std::size_t) { promise.set_value(ec); });
+    });
     return result.get();
   }
 
@@ -210,7 +218,29 @@ class Session : public std::enable_shared_from_this<Session>, public Exchange {
     if (ec) return on_read_error(ec);
     reading_ = false;
     read_timer_.cancel();
+    cancel_ = std::make_shared<CancelToken>();
+    handling_ = true;
+    watch_peer(cancel_);
     net::post(server_.workers, [self = shared_from_this()] { self->run_handler(); });
+  }
+
+  // While a handler runs, notices the client going away (end of stream or reset) and cancels the
+  // request's token: a statement may run for minutes before its first byte is written, and
+  // nobody would be waiting for it. The socket is only peeked at, so the bytes of a pipelined
+  // next request stay for read_header(); seeing them ends the watch (the client is there).
+  void watch_peer(std::shared_ptr<CancelToken> token) {
+    stream_.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this(), token](beast::error_code ec) {
+      if (ec) return;  // the handler finished (watch cancelled) or the socket closed
+      // Never a blocking peek: the bytes seen as readable may have been read by read_header()
+      // since, and a blocking call would hold this connection's strand until the client sends more.
+      char byte = 0;
+      const ssize_t n = ::recv(self->stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return self->watch_peer(token);
+      if (n <= 0 && self->handling_) {  // 0: end of stream; < 0: reset or another socket error
+        spdlog::debug("client {} disconnected during its request; cancelling it", self->peer_);
+        token->cancel();
+      }
+    });
   }
 
   void on_read_error(beast::error_code ec) {
@@ -294,6 +324,7 @@ class Session : public std::enable_shared_from_this<Session>, public Exchange {
       respond_error(*this, Error(ErrorCode::kInternal, "internal error; see the server log"));
       ok_ = false;
     }
+    handling_ = false;  // a client closing from now on just ends a finished exchange
     const bool keep_alive = ok_ && parser_->get().keep_alive() && !close_after_response_ && !server_.stopping;
     serializer_.reset();
     stream_header_.reset();
@@ -303,7 +334,11 @@ class Session : public std::enable_shared_from_this<Session>, public Exchange {
       net::post(stream_.get_executor(), [self = shared_from_this()] { self->close(); });
       return;
     }
-    net::post(stream_.get_executor(), [self = shared_from_this()] { self->read_header(); });
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      beast::error_code ignored;
+      self->stream_.socket().cancel(ignored);  // ends watch_peer(); nothing else is in flight
+      self->read_header();
+    });
   }
 
   beast::tcp_stream stream_;
@@ -311,6 +346,8 @@ class Session : public std::enable_shared_from_this<Session>, public Exchange {
   std::string peer_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::shared_ptr<CancelToken> cancel_ = std::make_shared<CancelToken>();  // the current request's
+  std::atomic<bool> handling_{false};  // a handler runs (set on the strand, cleared by the worker)
   std::optional<bhttp::response<bhttp::empty_body>> stream_header_;
   std::optional<bhttp::response_serializer<bhttp::empty_body>> serializer_;
   std::vector<std::pair<std::string, std::string>> extra_headers_;
