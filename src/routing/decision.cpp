@@ -24,6 +24,7 @@ std::string_view reason_code_name(ReasonCode code) {
     case ReasonCode::kNotCapableScanSize: return "NOT_CAPABLE_SCAN_SIZE";
     case ReasonCode::kEngineUnhealthy: return "ENGINE_UNHEALTHY";
     case ReasonCode::kEngineBusy: return "ENGINE_BUSY";
+    case ReasonCode::kNotPortable: return "NOT_PORTABLE";
     case ReasonCode::kRuleMatched: return "RULE_MATCHED";
     case ReasonCode::kRuleNoCapableEngine: return "RULE_NO_CAPABLE_ENGINE";
     case ReasonCode::kDefaultEngine: return "DEFAULT_ENGINE";

@@ -34,6 +34,7 @@ enum class ReasonCode : uint8_t {
   kNotCapableScanSize,      // more bytes than the engine may scan
   kEngineUnhealthy,         // circuit breaker open
   kEngineBusy,              // at its admission limit: every slot busy and the queue full
+  kNotPortable,             // the statement uses DuckDB-only syntax or functions the engine lacks
   // Stage 3: rules.
   kRuleMatched,
   kRuleNoCapableEngine,  // a rule matched but none of its engines can run the statement

@@ -9,6 +9,7 @@
 #include <fmt/ranges.h>
 
 #include "core/yaml_reader.h"
+#include "sql/portability.h"
 
 namespace lakerouter::routing {
 
@@ -103,6 +104,11 @@ void check_constraints(const EngineProfile& e, size_t index, std::span<const Eng
   if (const EngineState* state = state_of(in, e.name); state && state->saturated) {
     c.why_not.push_back({ReasonCode::kEngineBusy,
                          fmt::format("{} is at its admission limit (every slot busy, queue full)", e.name)});
+  }
+  if (const auto gaps = sql::portability_gaps(in.profile, engine_type_name(e.type)); !gaps.empty()) {
+    c.why_not.push_back({ReasonCode::kNotPortable,
+                         fmt::format("{} does not speak DuckDB's {} (the statement stays on an engine that does)",
+                                     e.name, fmt::join(gaps, ", "))});
   }
   if (!caps.kinds.contains(f.kind)) {
     c.why_not.push_back({ReasonCode::kNotCapableKind,

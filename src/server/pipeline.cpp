@@ -112,8 +112,8 @@ double RunningQuery::elapsed_ms() const {
 
 Pipeline::Pipeline(std::vector<std::shared_ptr<Engine>> engines, PipelineOptions options, const LiveCatalog& catalog,
                    const routing::Router& router)
-    : engines_(std::move(engines)), options_(options), catalog_(catalog), router_(router),
-      monitor_(engines_, options.monitor) {
+    : engines_(std::move(engines)), options_(std::move(options)), catalog_(catalog), router_(router),
+      monitor_(engines_, options_.monitor) {
   for (const auto& [engine, limits] : options_.admission) {
     if (limits.max_concurrent > 0) gates_.emplace(engine, std::make_unique<AdmissionGate>(engine, limits));
   }
@@ -137,9 +137,10 @@ const AdmissionGate* Pipeline::admission(std::string_view engine) const {
 
 std::vector<routing::EngineState> Pipeline::engine_states() const {
   auto states = monitor_.routing_states();
-  for (const auto& [engine, gate] : gates_) {
+  for (const auto& [name, gate] : gates_) {
     if (!gate->saturated()) continue;
-    auto it = std::find_if(states.begin(), states.end(), [&](const auto& s) { return s.engine == engine; });
+    const std::string& engine = name;  // a lambda may not capture a structured binding (C++20)
+    auto it = std::find_if(states.begin(), states.end(), [&engine](const auto& s) { return s.engine == engine; });
     if (it == states.end()) it = states.insert(states.end(), routing::EngineState{.engine = engine});
     it->saturated = true;
   }
@@ -156,7 +157,7 @@ Result<RoutedStatement> Pipeline::route_with(const Statement& statement, const S
   auto profile = sql::analyze(statement.sql);
   if (!profile.ok()) return profile.error();
   const auto catalog = catalog_.current();  // one snapshot for the whole statement
-  const auto tables = routing::resolve_tables(*profile, *catalog, router_.policy().tables);
+  auto tables = routing::resolve_tables(*profile, *catalog, router_.policy().tables);
   const routing::RoutingInput input{.profile = *profile,
                                     .session = session,
                                     .tables = tables,

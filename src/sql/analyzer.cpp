@@ -210,7 +210,14 @@ class Walker {
         for (auto& e : select.groups.group_expressions) expression(*e, scope, depth);
         group_alias_refs(select);
         if (select.having) expression(*select.having, scope, depth);
-        if (select.qualify) expression(*select.qualify, scope, depth);
+        if (select.qualify) {
+          add_unique(p_.duckdb_syntax, "QUALIFY");
+          expression(*select.qualify, scope, depth);
+        }
+        if (select.aggregate_handling == duckdb::AggregateHandling::FORCE_AGGREGATES) {
+          add_unique(p_.duckdb_syntax, "GROUP BY ALL");
+        }
+        if (select.sample) add_unique(p_.duckdb_syntax, "USING SAMPLE");
         break;
       }
       case duckdb::QueryNodeType::SET_OPERATION_NODE: {
@@ -542,8 +549,18 @@ class Walker {
             ++p_.aggregate_count;
             if (fn.distinct) p_.has_distinct = true;
           }
+          if (fn.query_location.IsValid()) {
+            p_.function_refs.push_back({static_cast<uint32_t>(fn.query_location.GetIndex()), name});
+          }
           add_unique(p_.functions, std::move(name));
         }
+        break;
+      }
+      case ExpressionClass::STAR: {
+        auto& star = e.Cast<duckdb::StarExpression>();
+        if (star.columns) add_unique(p_.duckdb_syntax, "COLUMNS(...)");
+        if (!star.exclude_list.empty()) add_unique(p_.duckdb_syntax, "* EXCLUDE");
+        if (!star.replace_list.empty()) add_unique(p_.duckdb_syntax, "* REPLACE");
         break;
       }
       case ExpressionClass::WINDOW: {
@@ -650,6 +667,50 @@ std::optional<std::string> find_engine_hint(std::string_view sql) {
 
 }  // namespace
 
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+// What the parse tree does not keep: `x::INT` casts and FROM-first queries (DuckDB-only syntax),
+// and IFNULL calls (the parser makes them COALESCE, but the text still says IFNULL).
+void lexical_facts(std::string_view sql, QueryProfile& profile) {
+  std::vector<std::string>& found = profile.duckdb_syntax;
+  std::vector<duckdb::SimplifiedToken> tokens;
+  try {
+    tokens = duckdb::Parser::Tokenize(std::string(sql));
+  } catch (const std::exception&) {
+    return;  // the statement parsed, so this does not happen; without tokens, nothing is found
+  }
+  auto add = [&found](const char* what) {
+    if (std::find(found.begin(), found.end(), what) == found.end()) found.emplace_back(what);
+  };
+  bool first = true;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    const auto& token = tokens[i];
+    using Type = duckdb::SimplifiedTokenType;
+    if (token.type == Type::SIMPLIFIED_TOKEN_COMMENT || token.type == Type::SIMPLIFIED_TOKEN_STRING_CONSTANT) continue;
+    const std::string_view text = sql.substr(token.start, 6);
+    if (text.starts_with("::")) add(":: cast");  // the tokenizer calls the cast operator a keyword
+    if (first && token.type == Type::SIMPLIFIED_TOKEN_KEYWORD && ascii_lower(text.substr(0, 4)) == "from") {
+      add("FROM-first SELECT");
+    }
+    first = false;
+    const size_t end = i + 1 < tokens.size() ? tokens[i + 1].start : sql.size();
+    if (token.type == Type::SIMPLIFIED_TOKEN_IDENTIFIER && end > token.start &&
+        ascii_lower(trim(sql.substr(token.start, end - token.start))) == "ifnull" && sql.substr(end, 1) == "(") {
+      profile.function_refs.push_back({static_cast<uint32_t>(token.start), "ifnull"});
+      if (std::find(profile.functions.begin(), profile.functions.end(), "ifnull") == profile.functions.end()) {
+        profile.functions.emplace_back("ifnull");
+      }
+    }
+  }
+}
+
+}  // namespace
+
 bool is_aggregate_function(std::string_view name) {
   // DuckDB's own catalog says which functions aggregate, read once from a throwaway database.
   static const std::unordered_set<std::string> aggregates = [] {
@@ -688,6 +749,7 @@ Result<QueryProfile> analyze(std::string_view sql) {
   } catch (const std::exception& e) {  // a parse tree shape the walker does not expect: keep going
     return Error(ErrorCode::kInternal, fmt::format("analysis failed: {}", e.what()));
   }
+  lexical_facts(sql, profile);
   std::sort(profile.functions.begin(), profile.functions.end());
   std::sort(profile.table_functions.begin(), profile.table_functions.end());
   profile.complexity = complexity_score(profile);

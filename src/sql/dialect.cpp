@@ -4,6 +4,8 @@
 #include <cctype>
 #include <vector>
 
+#include "sql/portability.h"
+
 namespace lakerouter::sql {
 
 namespace {
@@ -51,6 +53,12 @@ std::string translate(std::string_view sql, const QueryProfile& profile, std::st
       if (length == 0) continue;  // the text is not what the parser saw: leave it
       edits.push_back({ref.offset, length, std::to_string(ref.ordinal)});
     }
+  }
+  for (const auto& ref : profile.function_refs) {
+    const auto renamed = renamed_function(dialect, ref.name);
+    if (!renamed) continue;
+    const size_t length = written_length(sql, ref.offset, ref.name);
+    if (length != 0) edits.push_back({ref.offset, length, std::string(*renamed)});
   }
   for (size_t i = 0; i < tables.size() && i < profile.tables.size(); ++i) {
     const EngineTableName& target = tables[i];

@@ -5,6 +5,7 @@
 // The list (docs/routing.md, "Dialects"):
 //   - trino: GROUP BY <select-list alias> becomes GROUP BY <ordinal> (Trino resolves GROUP BY
 //     names against the FROM tables only).
+//   - functions that only differ in name (sql/portability.h): arg_max -> max_by, ifnull -> coalesce.
 //   - any engine: a table the engine keeps in another catalog gets that catalog in front of its
 //     name (`tpch_iceberg.orders` -> `"iceberg"."tpch_iceberg".orders` on Trino), so that table
 //     names are the same for users whichever engine runs the statement.

@@ -52,6 +52,12 @@ struct GroupAliasRef {
   int ordinal = 0;      // 1-based position of the aliased select-list item
 };
 
+// A call of a named function, where the text spells its name (sql/dialect.h renames some).
+struct FunctionRef {
+  uint32_t offset = 0;
+  std::string name;  // lower-case
+};
+
 struct QueryProfile {
   StatementKind kind = StatementKind::kOther;
   std::vector<TableAccess> tables;        // base tables, each once, in order of first mention
@@ -76,6 +82,10 @@ struct QueryProfile {
   std::string fingerprint;                 // see sql::fingerprint()
   double complexity = 0;      // see complexity_score() in analyzer.cpp and docs/routing.md
   std::vector<GroupAliasRef> group_alias_refs;
+  std::vector<FunctionRef> function_refs;  // named function calls with a known position
+  // DuckDB-only syntax the statement uses, as a person would name it ("QUALIFY", ":: cast"):
+  // engines of other dialects cannot run it as written (sql/portability.h).
+  std::vector<std::string> duckdb_syntax;
   // Whether it is a point lookup depends on the tables' key columns: see routing/, which
   // decides it from `tables[].predicates` and the catalog.
 

@@ -7,6 +7,7 @@
 
 #include "sql/analyzer.h"
 #include "sql/dialect.h"
+#include "sql/portability.h"
 #include "sql/explain_route.h"
 
 namespace lakerouter::sql {
@@ -403,6 +404,43 @@ TEST(Dialect, TablesGetTheEngineCatalog) {
   // A catalog name needing quotes is quoted; no catalog, no change.
   EXPECT_EQ(in_catalog("SELECT 1 FROM s.t", "my\"cat"), R"(SELECT 1 FROM "my""cat".s.t)");
   EXPECT_EQ(in_catalog("SELECT 1 FROM s.t", ""), "SELECT 1 FROM s.t");
+}
+
+std::vector<std::string> gaps(const std::string& sql, std::string_view dialect) {
+  auto profile = analyze(sql);
+  EXPECT_TRUE(profile.ok()) << sql;
+  return portability_gaps(*profile, dialect);
+}
+
+TEST(Portability, DuckDBOnlySyntaxAndFunctionsAreNamed) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(gaps("SELECT a FROM t QUALIFY row_number() OVER (ORDER BY a) = 1", "trino"), V{"QUALIFY"});
+  EXPECT_EQ(gaps("SELECT a, count(*) FROM t GROUP BY ALL", "trino"), V{"GROUP BY ALL"});
+  EXPECT_EQ(gaps("SELECT * EXCLUDE (b) FROM t", "trino"), V{"* EXCLUDE"});
+  EXPECT_EQ(gaps("SELECT * REPLACE (b + 1 AS b) FROM t", "postgres"), V{"* REPLACE"});
+  EXPECT_EQ(gaps("SELECT COLUMNS('a.*') FROM t", "trino"), V{"COLUMNS(...)"});
+  EXPECT_EQ(gaps("SELECT a::INT FROM t", "trino"), V{":: cast"});
+  EXPECT_EQ(gaps("/*+ engine(trino) */ FROM t SELECT a", "trino"), V{"FROM-first SELECT"});
+  EXPECT_EQ(gaps("SELECT median(a), strftime(d, '%Y') FROM t", "trino"), (V{"median()", "strftime()"}));
+  EXPECT_EQ(gaps("SELECT [1, 2] AS l", "trino"), V{"list_value()"});
+  // What the other dialect accepts is no gap; a string that looks like syntax is none either.
+  EXPECT_TRUE(gaps("SELECT a::INT FROM t", "postgres").empty());
+  EXPECT_TRUE(gaps("SELECT a, count(*) FROM t GROUP BY ALL QUALIFY a > 1", "databricks").empty());
+  EXPECT_TRUE(gaps("SELECT 'a::b QUALIFY' AS s, CAST(a AS INT) FROM t -- ::", "trino").empty());
+  EXPECT_TRUE(gaps("SELECT a FROM t QUALIFY a > 1", "duckdb").empty());
+  // Standard SQL that DuckDB parses into functions stays portable (EXTRACT, SUBSTRING, LIKE).
+  EXPECT_TRUE(gaps("SELECT extract(year FROM d), substring(s, 1, 2) FROM t WHERE s LIKE 'a%'", "trino").empty());
+}
+
+TEST(Portability, RenamedFunctionsAreRewrittenNotRefused) {
+  const std::string sql = "SELECT arg_max(a, b), IFNULL(c, 0), \"arg_min\"(a, b) FROM t";
+  auto profile = analyze(sql);
+  ASSERT_TRUE(profile.ok());
+  EXPECT_TRUE(portability_gaps(*profile, "trino").empty());
+  EXPECT_EQ(translate(sql, *profile, "trino"), "SELECT max_by(a, b), coalesce(c, 0), min_by(a, b) FROM t");
+  EXPECT_EQ(translate(sql, *profile, "duckdb"), sql);
+  const auto pg = portability_gaps(*profile, "postgres");
+  EXPECT_EQ(pg, (std::vector<std::string>{"arg_max()", "arg_min()"}));
 }
 
 TEST(Dialect, TerminatorsAreDropped) {

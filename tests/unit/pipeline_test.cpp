@@ -209,6 +209,19 @@ TEST(ExplainRoute, RecognizesTheStatementOnly) {
   EXPECT_EQ(sql::explain_route_target("EXPLAIN ROUTE"), 13u);  // then the empty statement is the error
 }
 
+TEST(Pipeline, StatementsInDuckDBOnlySyntaxStayOnDuckDB) {
+  auto pipeline = make_pipeline(30s, joins_to_trino_router());
+  // A join (the rule sends joins to Trino) that Trino could not run as written.
+  auto routed = pipeline->route(
+      Statement{"SELECT a.range FROM range(3) a JOIN range(3) b USING (range) QUALIFY row_number() OVER () = 1"},
+      Session());
+  ASSERT_TRUE(routed.ok()) << routed.error().message;
+  EXPECT_EQ(routed->decision.engine, "duckdb");
+  const auto json = routed->decision.to_json().dump();
+  EXPECT_NE(json.find("NOT_PORTABLE"), std::string::npos) << json;
+  EXPECT_NE(json.find("trino does not speak DuckDB's QUALIFY"), std::string::npos) << json;
+}
+
 TEST(Pipeline, QueryIdsAreUnique) {
   auto pipeline = make_pipeline();
   std::set<std::string> ids;

@@ -228,7 +228,7 @@ class Session : public std::enable_shared_from_this<Session>, public Exchange {
   // request's token: a statement may run for minutes before its first byte is written, and
   // nobody would be waiting for it. The socket is only peeked at, so the bytes of a pipelined
   // next request stay for read_header(); seeing them ends the watch (the client is there).
-  void watch_peer(std::shared_ptr<CancelToken> token) {
+  void watch_peer(const std::shared_ptr<CancelToken>& token) {
     stream_.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this(), token](beast::error_code ec) {
       if (ec) return;  // the handler finished (watch cancelled) or the socket closed
       // Never a blocking peek: the bytes seen as readable may have been read by read_header()
