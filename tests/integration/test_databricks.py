@@ -123,6 +123,7 @@ def test_typed_values_reach_the_client(dbx_router):
     assert row["ntz"] == "2024-01-02T03:04:05.123456"       # TIMESTAMP_NTZ: no zone
     assert row["arr"] == [1, None, 3]                         # nested values as JSON
     assert row["st"] == {"id": 1, "name": "x"}
+    assert row["mp"] == [{"key": "a", "value": 1}, {"key": "b", "value": 2}]  # maps as on every engine
     assert all(v is None for v in doc["rows"][1])
 
 

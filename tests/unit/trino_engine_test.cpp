@@ -209,11 +209,9 @@ const char* trino_url() { return std::getenv("LAKEROUTER_TRINO_URL"); }
 #define REQUIRE_TRINO()                                                                      \
   if (!trino_url()) GTEST_SKIP() << "set LAKEROUTER_TRINO_URL (eval \"$(scripts/services.sh start)\")"
 
-std::unique_ptr<TrinoEngine> open_trino(int max_concurrency = 0) {
+std::unique_ptr<TrinoEngine> open_trino() {
   TrinoEngineOptions options;
   options.url = trino_url();
-  options.max_concurrency = max_concurrency;
-  options.queue_wait = 200ms;
   auto engine = TrinoEngine::open(options);
   EXPECT_TRUE(engine.ok()) << engine.error().message;
   return engine.ok() ? std::move(*engine) : nullptr;
@@ -552,21 +550,6 @@ TEST(TrinoEngine, SessionTimeoutStopsTheQueryOnTrino) {
   EXPECT_LT(Clock::now() - started, 60s);
   EXPECT_EQ(wait_until_stopped(*engine, marker, 10s), "FAILED");
 }
-
-TEST(TrinoEngine, AFullEngineAnswersOverloaded) {
-  REQUIRE_TRINO();
-  auto engine = open_trino(/*max_concurrency=*/1);
-  auto held = engine->execute(Statement{"SELECT 1"}, Session());
-  ASSERT_TRUE(held.ok()) << held.error().message;
-  auto second = engine->execute(Statement{"SELECT 2"}, Session());
-  ASSERT_FALSE(second.ok());
-  EXPECT_EQ(second.error().code, ErrorCode::kOverloaded);
-  held = Error(ErrorCode::kInternal, "released");  // dropping the stream frees its slot
-  auto third = run(*engine, "SELECT 3");
-  ASSERT_TRUE(third.ok()) << third.error().message;
-  EXPECT_EQ(third->values[0][0], "3");
-}
-
 
 // --- Protocol behaviour the real server cannot be made to show ----------------------------------
 

@@ -15,9 +15,7 @@
 #include <atomic>
 #include <cctype>
 #include <charconv>
-#include <condition_variable>
 #include <cstdlib>
-#include <deque>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -26,6 +24,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "core/ascii.h"
 #include "engines/databricks/databricks_internal.h"
 #include "engines/http/curl_client.h"
 
@@ -148,6 +147,27 @@ class PooledHandle {
 // Values.
 // ================================================================================================
 
+// {"a": 1, "b": 2} as [{"key":"a","value":1},{"key":"b","value":2}], or nullopt when the text is
+// not a JSON object.
+std::optional<std::string> map_entries_json(std::string_view text) {
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseFullPrecisionFlag>(text.data(), text.size());
+  if (doc.HasParseError() || !doc.IsObject()) return std::nullopt;
+  rapidjson::StringBuffer out;
+  rapidjson::Writer<rapidjson::StringBuffer> w(out);
+  w.StartArray();
+  for (const auto& m : doc.GetObject()) {
+    w.StartObject();
+    w.Key("key");
+    m.name.Accept(w);
+    w.Key("value");
+    m.value.Accept(w);
+    w.EndObject();
+  }
+  w.EndArray();
+  return std::string(out.GetString(), out.GetSize());
+}
+
 // Appends one JSON_ARRAY value (a string, or null) of a column; false when the text does not fit
 // the column's type.
 bool append_cell(ColumnData& col, const ColumnType& type, const rapidjson::Value& v) {
@@ -198,6 +218,13 @@ bool append_cell(ColumnData& col, const ColumnType& type, const rapidjson::Value
       return true;
     }
     case TypeId::kJson: {
+      // A MAP arrives as a JSON object; every engine hands maps on as [{"key": k, "value": v}].
+      if (ascii_lower(std::string_view(type.sql_name).substr(0, 3)) == "map") {
+        auto entries = map_entries_json(text);
+        if (!entries) return false;
+        col.append_string(*entries);
+        return true;
+      }
       // Encoders copy nested values into their output as they are: only well-formed JSON may pass.
       rapidjson::Reader reader;
       rapidjson::StringStream in(v.GetString());

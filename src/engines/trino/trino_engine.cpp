@@ -17,16 +17,13 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
-#include <condition_variable>
 #include <cstdlib>
-#include <deque>
 #include <fstream>
 #include <iterator>
 #include <limits>
 #include <map>
 #include <mutex>
 #include <random>
-#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -52,33 +49,6 @@ using curl::HttpReply;
 using curl::perform;
 using curl::snippet;
 
-// Admission: at most `limit` statements at once (0: any number).
-class Slots {
- public:
-  explicit Slots(int limit) : limit_(limit) {}
-  bool acquire(milliseconds wait) {
-    if (limit_ <= 0) return true;
-    std::unique_lock lock(mu_);
-    if (!freed_.wait_for(lock, wait, [this] { return used_ < limit_; })) return false;
-    ++used_;
-    return true;
-  }
-  void release() {
-    if (limit_ <= 0) return;
-    {
-      std::lock_guard lock(mu_);
-      --used_;
-    }
-    freed_.notify_one();
-  }
-
- private:
-  const int limit_;
-  std::mutex mu_;
-  std::condition_variable freed_;
-  int used_ = 0;  // guarded by mu_
-};
-
 }  // namespace
 
 struct TrinoEngine::Shared {
@@ -87,7 +57,6 @@ struct TrinoEngine::Shared {
         base_url(std::move(base)),
         statement_url(base_url + "/v1/statement"),
         info_url(base_url + "/v1/info"),
-        slots(opts.max_concurrency),
         canceller("trino", opts.connect_timeout) {}
 
   const TrinoEngineOptions options;
@@ -95,7 +64,6 @@ struct TrinoEngine::Shared {
   const std::string statement_url;
   const std::string info_url;
   curl::HandlePool handles;
-  Slots slots;
   curl::BackgroundSender canceller;  // the DELETEs that stop queries
 };
 
@@ -115,18 +83,6 @@ class PooledHandle {
  private:
   std::shared_ptr<Shared> shared_;
   curl::Easy handle_;
-};
-
-// A slot taken from Shared::slots, given back on destruction.
-class SlotLease {
- public:
-  explicit SlotLease(std::shared_ptr<Shared> shared) : shared_(std::move(shared)) {}
-  ~SlotLease() { shared_->slots.release(); }
-  SlotLease(const SlotLease&) = delete;
-  SlotLease& operator=(const SlotLease&) = delete;
-
- private:
-  std::shared_ptr<Shared> shared_;
 };
 
 // ================================================================================================
@@ -483,7 +439,7 @@ Error stopped(bool timed_out) {
 class TrinoStream final : public ResultStream {
  public:
   TrinoStream(const std::shared_ptr<Shared>& shared, std::string sql, bool wrapped, std::string user)
-      : shared_(shared), slot_(shared), handle_(shared), sql_(std::move(sql)), wrapped_(wrapped), user_(std::move(user)) {}
+      : shared_(shared), handle_(shared), sql_(std::move(sql)), wrapped_(wrapped), user_(std::move(user)) {}
 
   ~TrinoStream() override { stop_on_server(); }  // an unfinished query must not run on unread
 
@@ -720,9 +676,8 @@ class TrinoStream final : public ResultStream {
     shared_->canceller.send({"DELETE", std::move(uri), {"X-Trino-User: " + user_}, ""});
   }
 
-  // Declaration order matters: the handle and slot go back before the shared state can go.
+  // Declaration order matters: the handle goes back before the shared state can go.
   std::shared_ptr<Shared> shared_;
-  SlotLease slot_;
   PooledHandle handle_;
   const std::string sql_;  // the caller's text, for error positions
   const bool wrapped_;     // sent as EXECUTE IMMEDIATE (parameters)
@@ -886,13 +841,6 @@ Result<std::unique_ptr<ResultStream>> TrinoEngine::execute(const Statement& stat
   const bool wrapped = !statement.params.empty();
   const std::string body = wrapped ? wrap_with_parameters(statement.sql, statement.params) : statement.sql;
 
-  if (!shared_->slots.acquire(options.queue_wait)) {
-    return Error(ErrorCode::kOverloaded,
-                 fmt::format("all {} Trino slots stayed busy for {} ms; retry later or raise "
-                             "engines.{}.max_concurrency",
-                             options.max_concurrency, options.queue_wait.count(), options.name));
-  }
-  // The stream owns the slot from here on (released when it goes).
   auto stream = std::make_unique<TrinoStream>(shared_, statement.sql, wrapped, user);
   auto wait = options.request_timeout;
   if (session.timeout) wait = std::min(wait, *session.timeout);

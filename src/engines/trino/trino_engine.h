@@ -54,8 +54,6 @@ struct TrinoEngineOptions {
   std::chrono::milliseconds connect_timeout{5000};   // TCP (and TLS) connect, per HTTP request
   std::chrono::milliseconds request_timeout{30000};  // one HTTP exchange; also how long execute()
                                                      // waits for Trino to plan the statement
-  int max_concurrency = 0;                // statements running at once; 0: no limit
-  std::chrono::milliseconds queue_wait{10000};  // how long execute() waits for a free slot
 };
 
 class TrinoEngine final : public Engine {
@@ -63,7 +61,7 @@ class TrinoEngine final : public Engine {
   // Checks the options (the URL above all) without contacting Trino: the server may come up later.
   static Result<std::unique_ptr<TrinoEngine>> open(const TrinoEngineOptions& options);
 
-  struct Shared;  // HTTP handles, slots and the canceller, shared with the streams
+  struct Shared;  // HTTP handles and the canceller, shared with the streams
   struct PrivateTag {
     explicit PrivateTag() = default;
   };
