@@ -12,7 +12,8 @@ namespace lakerouter {
 
 class RowsStream final : public ResultStream {
  public:
-  RowsStream(ResultSchema schema, ResultBatch rows) : schema_(std::move(schema)), rows_(std::move(rows)) {}
+  RowsStream(ResultSchema schema, ResultBatch rows, std::optional<int64_t> rows_changed = std::nullopt)
+      : schema_(std::move(schema)), rows_(std::move(rows)), rows_changed_(rows_changed) {}
 
   const ResultSchema& schema() const override { return schema_; }
 
@@ -28,10 +29,12 @@ class RowsStream final : public ResultStream {
   }
 
   void cancel(bool /*timed_out*/) override { cancelled_ = true; }
+  std::optional<int64_t> rows_changed() const override { return rows_changed_; }
 
  private:
   ResultSchema schema_;
   ResultBatch rows_;
+  std::optional<int64_t> rows_changed_;
   bool done_ = false;
   std::atomic<bool> cancelled_{false};
 };

@@ -22,6 +22,9 @@ struct Statement {
 
   std::string sql;
   std::vector<ParamValue> params;
+  // Several statements to run in order as one unit (the pipeline sets it for engines that take
+  // scripts: PostgreSQL runs them as one transaction).
+  bool script = false;
 };
 
 struct Session {

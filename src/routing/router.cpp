@@ -110,6 +110,12 @@ void check_constraints(const EngineProfile& e, size_t index, std::span<const Eng
                          fmt::format("{} does not speak DuckDB's {} (the statement stays on an engine that does)",
                                      e.name, fmt::join(gaps, ", "))});
   }
+  if (in.profile.statement_count > 1 && e.type != EngineType::kPostgres) {
+    c.why_not.push_back({ReasonCode::kNotCapableKind,
+                         fmt::format("{} runs one statement per request (a script of {} statements runs on a "
+                                     "PostgreSQL engine, as one transaction)",
+                                     e.name, in.profile.statement_count)});
+  }
   if (!caps.kinds.contains(f.kind)) {
     c.why_not.push_back({ReasonCode::kNotCapableKind,
                          fmt::format("{} does not run {} statements (it runs: {})", e.name,

@@ -91,6 +91,14 @@ bool retryable(const Error& error) { return error.code == ErrorCode::kEngineUnav
 
 Error cancelled_error() { return Error(ErrorCode::kQueryCancelled, "the query was cancelled by the client"); }
 
+// A script (several statements) that no engine here may run.
+Error script_error(const sql::QueryProfile& profile) {
+  return Error(ErrorCode::kMultipleStatements,
+               fmt::format("the text holds {} statements; send one statement at a time (a script of several "
+                           "statements runs only on a PostgreSQL engine, as one transaction)",
+                           profile.statement_count));
+}
+
 // When the statement has no engine only because the capable ones are at their admission limits:
 // OVERLOADED (retry later) rather than "no engine can run this statement".
 std::optional<Error> busy_error(const routing::Decision& decision) {
@@ -149,12 +157,16 @@ std::vector<routing::EngineState> Pipeline::engine_states() const {
 
 Result<RoutedStatement> Pipeline::route(const Statement& statement, const Session& session) const {
   const auto states = engine_states();
-  return route_with(statement, session, states);
+  auto routed = route_with(statement, session, states);
+  if (routed.ok() && !routed->decision.ok() && routed->profile.statement_count > 1) return script_error(routed->profile);
+  return routed;
 }
 
 Result<RoutedStatement> Pipeline::route_with(const Statement& statement, const Session& session,
                                              std::span<const routing::EngineState> states) const {
   auto profile = sql::analyze(statement.sql);
+  // Several statements: a script, which only an engine that takes scripts may run.
+  if (!profile.ok() && profile.error().code == ErrorCode::kMultipleStatements) profile = sql::analyze_script(statement.sql);
   if (!profile.ok()) return profile.error();
   const auto catalog = catalog_.current();  // one snapshot for the whole statement
   auto tables = routing::resolve_tables(*profile, *catalog, router_.policy().tables);
@@ -206,6 +218,7 @@ Result<RunningQuery> Pipeline::run(const Statement& statement, const Session& se
     query.decision.attempts = attempts;
     if (!query.decision.ok()) {
       if (auto busy = busy_error(query.decision)) return *busy;
+      if (routed->profile.statement_count > 1) return script_error(routed->profile);
       if (!attempts.empty()) {
         return Error(ErrorCode::kEngineUnavailable,
                      fmt::format("{} failed ({}) and no other engine can run the statement", attempts.back().engine,
@@ -306,6 +319,7 @@ Status Pipeline::start_on(Engine& engine, const Statement& statement, const Rout
     names[i].schema = facts.name.substr(0, facts.name.find('.'));
   }
   Statement to_run = statement;
+  to_run.script = routed.profile.statement_count > 1;
   to_run.sql = sql::translate(sql::without_terminator(statement.sql), routed.profile, engine.dialect(), names);
   auto stream = engine.execute(to_run, session);
   if (!stream.ok()) return stream.error();

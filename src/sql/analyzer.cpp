@@ -732,19 +732,39 @@ std::string fingerprint(std::string_view sql) {
   return profile.ok() ? profile->fingerprint : std::string();
 }
 
-Result<QueryProfile> analyze(std::string_view sql) {
+namespace {
+
+bool is_write(StatementKind kind) {
+  switch (kind) {
+    case StatementKind::kInsert:
+    case StatementKind::kUpdate:
+    case StatementKind::kDelete:
+    case StatementKind::kMerge:
+    case StatementKind::kCopy:
+    case StatementKind::kCreate:
+    case StatementKind::kDrop:
+    case StatementKind::kAlter: return true;
+    default: return false;
+  }
+}
+
+Result<QueryProfile> analyze_text(std::string_view sql, bool script) {
   duckdb::Parser parser;
   if (Status s = internal::run_parser(sql, parser); !s.ok()) return s.error();
-  if (parser.statements.size() > 1) {
+  if (parser.statements.size() > 1 && !script) {
     return Error(ErrorCode::kMultipleStatements,
                  fmt::format("the text holds {} statements; send one statement at a time", parser.statements.size()));
   }
   QueryProfile profile;
-  auto& stmt = *parser.statements.front();
-  profile.kind = internal::to_statement_kind(stmt.type);
+  profile.statement_count = static_cast<int>(parser.statements.size());
+  profile.kind = internal::to_statement_kind(parser.statements.front()->type);
+  for (const auto& stmt : parser.statements) {
+    const auto kind = internal::to_statement_kind(stmt->type);
+    if (is_write(kind) && !is_write(profile.kind)) profile.kind = kind;
+  }
   try {
     Walker walker(profile);
-    walker.statement(stmt);
+    for (auto& stmt : parser.statements) walker.statement(*stmt);
     profile.fingerprint = walker.fingerprint();
   } catch (const std::exception& e) {  // a parse tree shape the walker does not expect: keep going
     return Error(ErrorCode::kInternal, fmt::format("analysis failed: {}", e.what()));
@@ -756,5 +776,11 @@ Result<QueryProfile> analyze(std::string_view sql) {
   profile.engine_hint = find_engine_hint(sql);
   return profile;
 }
+
+}  // namespace
+
+Result<QueryProfile> analyze(std::string_view sql) { return analyze_text(sql, /*script=*/false); }
+
+Result<QueryProfile> analyze_script(std::string_view sql) { return analyze_text(sql, /*script=*/true); }
 
 }  // namespace lakerouter::sql

@@ -13,6 +13,12 @@ namespace lakerouter::sql {
 // Analyzes exactly one statement (kMultipleStatements otherwise; syntax errors with positions).
 Result<QueryProfile> analyze(std::string_view sql);
 
+// Analyzes a text of one or more statements as one unit (a script such as BEGIN; INSERT ...;
+// UPDATE ...; COMMIT): tables, functions and the rest of every statement together, the count in
+// statement_count, and as `kind` the first write's (else the first statement's), so that routing
+// treats a script that writes as a write.
+Result<QueryProfile> analyze_script(std::string_view sql);
+
 // A digest of the statement's structure with its literals masked: the same query with other
 // constants, spacing, letter case or comments gets the same fingerprint (16 hex digits). It
 // hashes DuckDB's parse tree, so it is stable for one DuckDB version. "" if it does not parse.

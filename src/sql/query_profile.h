@@ -59,7 +59,8 @@ struct FunctionRef {
 };
 
 struct QueryProfile {
-  StatementKind kind = StatementKind::kOther;
+  StatementKind kind = StatementKind::kOther;  // of a script: its first write, else its first statement
+  int statement_count = 1;                     // more than 1: a script (sql::analyze_script())
   std::vector<TableAccess> tables;        // base tables, each once, in order of first mention
   std::vector<std::string> ctes;          // CTE names defined
   int join_count = 0;

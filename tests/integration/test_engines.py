@@ -135,6 +135,37 @@ def test_point_lookup_and_insert_go_to_postgres(engines_router):
 
 
 @needs_services
+def test_a_transaction_script_runs_on_postgres_all_or_nothing(engines_router):
+    base = 2_000_000 + uuid.uuid4().int % 1_000_000_000
+    script = (f"BEGIN; INSERT INTO public.orders (id, user_id, status, amount, created_at) VALUES "
+              f"({base}, 7, 'pending', 5.00, TIMESTAMPTZ '2026-11-24 10:00:00+00'); "
+              f"UPDATE public.orders SET status = 'paid' WHERE id = {base}; COMMIT;")
+    doc = engines_router.query_ok(script)
+    assert doc["engine"] == "postgres", doc["routing"]
+    assert doc["routing"]["rule"] == "writes"
+    back = engines_router.query_ok(f"SELECT status FROM public.orders WHERE id = {base}")
+    assert back["rows"] == [["paid"]]
+
+    # A script that fails half-way leaves nothing behind, and says where it failed.
+    bad = (f"INSERT INTO public.orders (id, user_id, status, amount, created_at) VALUES "
+           f"({base + 1}, 7, 'pending', 1.00, now()); "
+           f"INSERT INTO public.orders (id, user_id, status, amount, created_at) VALUES "
+           f"({base}, 7, 'dup', 1.00, now())")
+    r = engines_router.query(bad)
+    assert r.status_code == 409, r.text
+    assert r.json()["error"]["code"] == "CONSTRAINT_VIOLATION"
+    gone = engines_router.query_ok(f"SELECT count(*) FROM public.orders WHERE id = {base + 1}")
+    assert gone["rows"] == [[0]]
+    engines_router.query_ok(f"DELETE FROM public.orders WHERE id = {base}")
+
+    # Any script goes to PostgreSQL, the one engine here that runs scripts; it answers with the
+    # last statement's rows. (Without a PostgreSQL engine: MULTIPLE_STATEMENTS, test_malformed.py.)
+    doc = engines_router.query_ok("SELECT 1; SELECT 2 AS two")
+    assert doc["engine"] == "postgres"
+    assert doc["rows"] == [[2]]
+
+
+@needs_services
 def test_postgres_errors_carry_codes_and_positions(engines_router):
     r = engines_router.query("/*+ engine(postgres) */ SELECT nope FROM public.users WHERE id = 1")
     assert r.status_code in (400, 404), r.text

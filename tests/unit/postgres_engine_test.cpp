@@ -812,5 +812,49 @@ TEST(PostgresEngine, AConnectionLeftInATransactionIsNotPooled) {
   EXPECT_NE(scalar(*engine, "SELECT pg_backend_pid()"), pid);
 }
 
+Result<Rows> run_script(Engine& engine, const std::string& sql) {
+  Statement statement{sql};
+  statement.script = true;
+  auto stream = engine.execute(statement, Session());
+  if (!stream.ok()) return stream.error();
+  return read_all(**stream);
+}
+
+TEST(PostgresEngine, AScriptRunsAsOneTransactionAndAnswersWithItsLastStatement) {
+  REQUIRE_PG();
+  auto single = open_engine(1);
+  ASSERT_TRUE(run(*single, "CREATE TABLE IF NOT EXISTS lr_script_test (id int PRIMARY KEY, v text)").ok());
+  ASSERT_TRUE(run(*single, "DELETE FROM lr_script_test").ok());
+  auto ok = run_script(*single,
+                       "BEGIN; INSERT INTO lr_script_test VALUES (1, 'a'), (2, 'b'); UPDATE lr_script_test SET v = 'c' "
+                       "WHERE id = 2; COMMIT; SELECT id, v FROM lr_script_test ORDER BY id");
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_EQ(ok->values, (std::vector<std::vector<std::string>>{{"1", "a"}, {"2", "c"}}));
+  EXPECT_EQ(ok->rows_changed, 3);
+
+  // The second INSERT breaks the key: nothing of the script stays (one implicit transaction), and
+  // the error points into the whole text.
+  const std::string bad = "INSERT INTO lr_script_test VALUES (3, 'x'); INSERT INTO lr_script_test VALUES (1, 'dup')";
+  auto failed = run_script(*single, bad);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().code, ErrorCode::kConstraintViolation) << failed.error().message;
+  EXPECT_EQ(scalar(*single, "SELECT count(*) FROM lr_script_test"), "2");
+
+  // BEGIN without COMMIT: rolled back and refused, the connection clean for its next user.
+  auto open = run_script(*single, "BEGIN; INSERT INTO lr_script_test VALUES (4, 'y')");
+  ASSERT_FALSE(open.ok());
+  EXPECT_NE(open.error().message.find("BEGIN without COMMIT"), std::string::npos) << open.error().message;
+  EXPECT_EQ(scalar(*single, "SELECT count(*) FROM lr_script_test"), "2");
+
+  auto with_params = single->execute([] {
+    Statement s{"SELECT 1; SELECT $1", {ParamValue(int64_t{1})}};
+    s.script = true;
+    return s;
+  }(), Session());
+  ASSERT_FALSE(with_params.ok());
+  EXPECT_EQ(with_params.error().code, ErrorCode::kInvalidParameter);
+  ASSERT_TRUE(run(*single, "DROP TABLE lr_script_test").ok());
+}
+
 }  // namespace
 }  // namespace lakerouter

@@ -18,6 +18,7 @@
 #include <libpq-fe.h>
 #include <spdlog/spdlog.h>
 
+#include "core/rows_stream.h"
 #include "engines/postgres/postgres_convert.h"
 
 namespace lakerouter {
@@ -917,6 +918,87 @@ Result<std::unique_ptr<PostgresEngine>> PostgresEngine::open(const PostgresEngin
                                           std::make_shared<Pool>(options, std::move(settings)));
 }
 
+namespace {
+
+// A script (several statements, Statement::script) through the simple query protocol, which
+// PostgreSQL runs as one implicit transaction: all of it or, at the first error, none of it.
+// The answer is the last statement's rows, and the rows its writes changed. It runs here, within
+// execute(), bounded by the server's statement_timeout and `deadline`; the rows are held in
+// memory (scripts are for writes and transactions, not large reads).
+Result<std::unique_ptr<ResultStream>> run_script(Lease& lease, const Statement& statement,
+                                                 Clock::time_point deadline) {
+  if (!statement.params.empty()) {
+    return Error(ErrorCode::kInvalidParameter,
+                 "a script of several statements takes no parameters; send the statements one at a time to bind values");
+  }
+  if (!PQsendQuery(lease.pg(), statement.sql.c_str())) return connection_lost(lease.pool(), PQerrorMessage(lease.pg()));
+  ResultPtr last;
+  std::optional<int64_t> changed;
+  bool changed_session = false;
+  while (true) {
+    if (!wait_for_result(lease.pg(), deadline, [] { return true; })) {
+      lease.discard();  // still busy: never hand it out again
+      return Error(ErrorCode::kQueryTimeout, "the script ran past its time limit; its connection was closed, so "
+                                             "nothing of it was committed unless it committed itself");
+    }
+    ResultPtr r(PQgetResult(lease.pg()));
+    if (!r) break;
+    if (failed(r.get())) {
+      Error error = command_error(r.get(), lease.pg(), lease.pool());
+      while (ResultPtr(PQgetResult(lease.pg()))) {
+      }
+      return error;
+    }
+    const std::string_view tag = PQcmdStatus(r.get());
+    for (std::string_view session_tag : {"SET", "RESET", "DISCARD", "DEALLOCATE", "PREPARE", "LISTEN"}) {
+      if (tag.starts_with(session_tag)) changed_session = true;
+    }
+    if (tag.starts_with("INSERT") || tag.starts_with("UPDATE") || tag.starts_with("DELETE") || tag.starts_with("MERGE")) {
+      changed = changed.value_or(0) + parse_int(PQcmdTuples(r.get())).value_or(0);
+    }
+    last = std::move(r);
+  }
+  if (PQtransactionStatus(lease.pg()) != PQTRANS_IDLE) {
+    // BEGIN without COMMIT: leaving it open would hand the transaction to the connection's next
+    // user; rolling back loses the work, so say so plainly.
+    ResultPtr rollback(PQexec(lease.pg(), "ROLLBACK"));
+    if (failed(rollback.get()) || PQtransactionStatus(lease.pg()) != PQTRANS_IDLE) lease.discard();
+    return Error(ErrorCode::kInvalidInput,
+                 "the script left a transaction open (BEGIN without COMMIT), so it was rolled back and nothing was "
+                 "committed; end the script with COMMIT");
+  }
+  if (changed_session) lease.discard();  // see PostgresStream::note_command
+  ResultSchema schema;
+  ResultBatch batch;
+  if (last && PQresultStatus(last.get()) == PGRES_TUPLES_OK) {
+    auto decoders = column_decoders(lease, last.get());
+    if (!decoders.ok()) return decoders.error();
+    for (int c = 0; c < PQnfields(last.get()); ++c) {
+      schema.push_back(ColumnInfo{PQfname(last.get(), c), (*decoders)[static_cast<size_t>(c)].type});
+    }
+    batch.reset(schema);
+    for (int row = 0; row < PQntuples(last.get()); ++row) {
+      for (int c = 0; c < PQnfields(last.get()); ++c) {
+        auto& column = batch.column(static_cast<size_t>(c));
+        if (PQgetisnull(last.get(), row, c)) {
+          column.append_null();
+          continue;
+        }
+        const std::string_view text(PQgetvalue(last.get(), row, c), static_cast<size_t>(PQgetlength(last.get(), row, c)));
+        if (!append_value(text, (*decoders)[static_cast<size_t>(c)], column)) {
+          return Error(ErrorCode::kConversionError,
+                       fmt::format("cannot read the value '{}' of column '{}' from PostgreSQL; cast it to text in the "
+                                   "script's last statement",
+                                   text.substr(0, 64), schema[static_cast<size_t>(c)].name));
+        }
+      }
+    }
+  }
+  return std::unique_ptr<ResultStream>(std::make_unique<RowsStream>(std::move(schema), std::move(batch), changed));
+}
+
+}  // namespace
+
 Result<std::unique_ptr<ResultStream>> PostgresEngine::execute(const Statement& statement, const Session& session) {
   bool reused = false;
   auto stream = try_execute(statement, session, reused);
@@ -939,6 +1021,12 @@ Result<std::unique_ptr<ResultStream>> PostgresEngine::try_execute(const Statemen
   if (!lease.ok()) return lease.error();
   connection_was_reused = lease->conn().reused;
   LR_TRY(apply_statement_timeout(*lease, session));
+  if (statement.script) {
+    const auto limit = session.timeout.value_or(std::chrono::milliseconds(pool_->options().statement_timeout.count() > 0
+                                                                              ? pool_->options().statement_timeout
+                                                                              : std::chrono::hours(1)));
+    return run_script(*lease, statement, Clock::now() + limit + pool_->options().connect_timeout);
+  }
   auto prepared = prepare(*lease, statement.sql);
   if (!prepared.ok()) return prepared.error();
   if (static_cast<size_t>(prepared->param_count) != statement.params.size()) {

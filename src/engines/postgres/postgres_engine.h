@@ -18,7 +18,11 @@
 //
 // Every connection runs with DateStyle=ISO, IntervalStyle=postgres, bytea_output=hex and
 // client_encoding=UTF8 (lakerouter reads values in those forms); the DSN's own `options` are kept.
-// Each statement runs on its own (autocommit). A connection whose session a statement changed
+// Each statement runs on its own (autocommit). A script (Statement::script: several statements in
+// one request, e.g. BEGIN; INSERT ...; UPDATE ...; COMMIT) runs through the simple query protocol
+// as one transaction, all or nothing; its answer is the last statement's rows (held in memory)
+// and the rows its writes changed. A script that leaves a transaction open is rolled back and
+// refused. A connection whose session a statement changed
 // (SET, RESET, DISCARD, DEALLOCATE, PREPARE, LISTEN, or a BEGIN left open) is closed afterwards,
 // so that nothing carries over to the next request; temporary tables do stay with theirs.
 //
