@@ -1,9 +1,11 @@
 // RowsStream: a ResultStream over rows that are already in memory (answers the router gives
-// itself, such as EXPLAIN ROUTE), so that front-ends encode them like any engine's result.
+// itself, such as EXPLAIN ROUTE, and PostgreSQL scripts, which ran to their end), so that
+// front-ends encode them like any engine's result. Nothing runs any more, so cancel() has
+// nothing to stop: the answer is handed out whole (a script that committed is not reported as
+// cancelled).
 // Thread-safety: as ResultStream.
 #pragma once
 
-#include <atomic>
 #include <utility>
 
 #include "core/result_stream.h"
@@ -18,7 +20,6 @@ class RowsStream final : public ResultStream {
   const ResultSchema& schema() const override { return schema_; }
 
   Result<bool> next(ResultBatch& batch) override {
-    if (cancelled_) return Error(ErrorCode::kQueryCancelled, "the statement was cancelled");
     if (done_) {
       batch.reset(schema_);
       return false;
@@ -28,7 +29,7 @@ class RowsStream final : public ResultStream {
     return batch.row_count() > 0;
   }
 
-  void cancel(bool /*timed_out*/) override { cancelled_ = true; }
+  void cancel(bool /*timed_out*/) override {}
   std::optional<int64_t> rows_changed() const override { return rows_changed_; }
 
  private:
@@ -36,7 +37,6 @@ class RowsStream final : public ResultStream {
   ResultBatch rows_;
   std::optional<int64_t> rows_changed_;
   bool done_ = false;
-  std::atomic<bool> cancelled_{false};
 };
 
 }  // namespace lakerouter

@@ -81,7 +81,7 @@ Result<AdmissionGate::Slot> AdmissionGate::admit(const CancelToken* cancel) {
       s.changed.notify_all();
       if (cancelled) return Error(ErrorCode::kQueryCancelled, "the query was cancelled while waiting for " + engine_);
       return Error(ErrorCode::kOverloaded,
-                   fmt::format("{} had no free slot within {} ms ({} statements running; engines.{}.admission); "
+                   fmt::format("{} had no free slot within {} ms (all {} slots busy; engines.{}.admission); "
                                "retry later",
                                engine_, limits_.max_queue_wait.count(), limits_.max_concurrent, engine_));
     }

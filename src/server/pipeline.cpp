@@ -303,7 +303,13 @@ Status Pipeline::admit_and_start(Engine& engine, const Statement& statement, con
     return Error(ErrorCode::kEngineUnavailable,
                  fmt::format("{} is recovering from failures (circuit half-open)", engine.name()));
   }
-  return start_on(engine, statement, routed, session, cancel, std::move(slot), query);
+  Status started = start_on(engine, statement, routed, session, cancel, std::move(slot), query);
+  if (!started.ok() && (started.error().code == ErrorCode::kOverloaded || (cancel && cancel->cancelled()))) {
+    // The engine answered (busy), or the client stopped the statement: no failure of the engine,
+    // and a half-open breaker's probe is over either way.
+    monitor_.record_success(std::string(engine.name()));
+  }
+  return started;
 }
 
 Status Pipeline::start_on(Engine& engine, const Statement& statement, const RoutedStatement& routed,
@@ -314,14 +320,18 @@ Status Pipeline::start_on(Engine& engine, const Statement& statement, const Rout
   std::vector<sql::EngineTableName> names(routed.tables.size());
   for (size_t i = 0; i < routed.tables.size(); ++i) {
     const auto& facts = routed.tables[i];
-    if (!facts.known || facts.format.empty()) continue;
+    const auto dot = facts.name.find('.');
+    if (!facts.known || facts.format.empty() || dot == std::string::npos) continue;  // no schema to name
     names[i].catalog = engine.catalog_for(facts.format);
-    names[i].schema = facts.name.substr(0, facts.name.find('.'));
+    names[i].schema = facts.name.substr(0, dot);
   }
   Statement to_run = statement;
   to_run.script = routed.profile.statement_count > 1;
+  Session engine_session = session;
+  // A script runs to its end inside execute(): it gets the whole deadline there.
+  if (to_run.script) engine_session.timeout = timeout;
   to_run.sql = sql::translate(sql::without_terminator(statement.sql), routed.profile, engine.dialect(), names);
-  auto stream = engine.execute(to_run, session);
+  auto stream = engine.execute(to_run, engine_session);
   if (!stream.ok()) return stream.error();
   auto guarded =
       std::make_unique<DeadlineStream>(std::move(*stream), watchdog_, query.started + timeout, cancel, std::move(slot));

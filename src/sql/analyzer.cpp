@@ -734,17 +734,15 @@ std::string fingerprint(std::string_view sql) {
 
 namespace {
 
-bool is_write(StatementKind kind) {
+// How much a statement kind says about a script: a read says more than BEGIN/COMMIT, and
+// anything else (writes, DDL, CALL, SET, ...) more than a read, so that a script counts as
+// read-only only when all its statements read.
+int weight(StatementKind kind) {
   switch (kind) {
-    case StatementKind::kInsert:
-    case StatementKind::kUpdate:
-    case StatementKind::kDelete:
-    case StatementKind::kMerge:
-    case StatementKind::kCopy:
-    case StatementKind::kCreate:
-    case StatementKind::kDrop:
-    case StatementKind::kAlter: return true;
-    default: return false;
+    case StatementKind::kTransaction: return 0;
+    case StatementKind::kSelect:
+    case StatementKind::kExplain: return 1;
+    default: return 2;
   }
 }
 
@@ -760,7 +758,7 @@ Result<QueryProfile> analyze_text(std::string_view sql, bool script) {
   profile.kind = internal::to_statement_kind(parser.statements.front()->type);
   for (const auto& stmt : parser.statements) {
     const auto kind = internal::to_statement_kind(stmt->type);
-    if (is_write(kind) && !is_write(profile.kind)) profile.kind = kind;
+    if (weight(kind) > weight(profile.kind)) profile.kind = kind;
   }
   try {
     Walker walker(profile);

@@ -15,8 +15,9 @@ Result<QueryProfile> analyze(std::string_view sql);
 
 // Analyzes a text of one or more statements as one unit (a script such as BEGIN; INSERT ...;
 // UPDATE ...; COMMIT): tables, functions and the rest of every statement together, the count in
-// statement_count, and as `kind` the first write's (else the first statement's), so that routing
-// treats a script that writes as a write.
+// statement_count, and as `kind` the first statement that neither reads nor is BEGIN/COMMIT (else
+// the first read), so that routing treats a script that writes as a write, and a script is
+// read-only only when all its statements read.
 Result<QueryProfile> analyze_script(std::string_view sql);
 
 // A digest of the statement's structure with its literals masked: the same query with other

@@ -59,7 +59,7 @@ struct FunctionRef {
 };
 
 struct QueryProfile {
-  StatementKind kind = StatementKind::kOther;  // of a script: its first write, else its first statement
+  StatementKind kind = StatementKind::kOther;  // of a script: see sql::analyze_script()
   int statement_count = 1;                     // more than 1: a script (sql::analyze_script())
   std::vector<TableAccess> tables;        // base tables, each once, in order of first mention
   std::vector<std::string> ctes;          // CTE names defined

@@ -937,9 +937,13 @@ Result<std::unique_ptr<ResultStream>> run_script(Lease& lease, const Statement& 
   bool changed_session = false;
   while (true) {
     if (!wait_for_result(lease.pg(), deadline, [] { return true; })) {
+      // Stop it on the server first: a backend that is not told may still commit.
+      char reason[256] = {};
+      if (lease.conn().cancel) PQcancel(lease.conn().cancel.get(), reason, sizeof(reason));
       lease.discard();  // still busy: never hand it out again
-      return Error(ErrorCode::kQueryTimeout, "the script ran past its time limit; its connection was closed, so "
-                                             "nothing of it was committed unless it committed itself");
+      return Error(ErrorCode::kQueryTimeout,
+                   "the script ran past its time limit and was cancelled; check what it wrote before running it "
+                   "again (a COMMIT inside it, or one finishing as it was stopped, may have kept its changes)");
     }
     ResultPtr r(PQgetResult(lease.pg()));
     if (!r) break;
@@ -1022,6 +1026,12 @@ Result<std::unique_ptr<ResultStream>> PostgresEngine::try_execute(const Statemen
   connection_was_reused = lease->conn().reused;
   LR_TRY(apply_statement_timeout(*lease, session));
   if (statement.script) {
+    // A script cannot be sent twice (it may have written before a connection died), so a pooled
+    // connection is checked first, while a retry on a new one is still safe.
+    if (connection_was_reused) {
+      if (auto ping = run(*lease, "SELECT 1"); !ping.ok()) return ping.error();
+    }
+    connection_was_reused = false;  // from here on, no retry
     const auto limit = session.timeout.value_or(std::chrono::milliseconds(pool_->options().statement_timeout.count() > 0
                                                                               ? pool_->options().statement_timeout
                                                                               : std::chrono::hours(1)));

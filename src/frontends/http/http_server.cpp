@@ -235,7 +235,11 @@ class Session : public std::enable_shared_from_this<Session>, public Exchange {
       // since, and a blocking call would hold this connection's strand until the client sends more.
       char byte = 0;
       const ssize_t n = ::recv(self->stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return self->watch_peer(token);
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+        // Nothing to read (read_header() may have taken the bytes): watch on, for this request only.
+        if (self->handling_ && token == self->cancel_) self->watch_peer(token);
+        return;
+      }
       if (n <= 0 && self->handling_) {  // 0: end of stream; < 0: reset or another socket error
         spdlog::debug("client {} disconnected during its request; cancelling it", self->peer_);
         token->cancel();
