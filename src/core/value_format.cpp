@@ -2,12 +2,13 @@
 
 #include <fmt/format.h>
 
+#include "core/value_parse.h"
+
 namespace lakerouter {
 
 namespace {
 
-constexpr int64_t kMicrosPerSecond = 1000000;
-constexpr int64_t kMicrosPerDay = 86400 * kMicrosPerSecond;
+constexpr int64_t kMicrosPerDay = kSecondsPerDay * kMicrosPerSecond;
 
 // Floor division, so that instants before the epoch land on the right day.
 int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }

@@ -637,17 +637,10 @@ size_t quoted_end(std::string_view text, size_t start) {
 // The engine hint of a statement, from a comment that starts with "+". DuckDB's tokenizer drops
 // comments, so the hint is looked for in the text between tokens, outside quoted tokens. Most
 // statements have no hint: a substring check keeps them off this path.
-std::optional<std::string> find_engine_hint(std::string_view sql) {
-  if (sql.find("/*+") == std::string_view::npos && sql.find("--+") == std::string_view::npos) return std::nullopt;
-  const std::string text(sql);
-  std::vector<duckdb::SimplifiedToken> tokens;
-  try {
-    tokens = duckdb::Parser::Tokenize(text);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
+std::optional<std::string> find_engine_hint(std::string_view text, const std::vector<duckdb::SimplifiedToken>& tokens) {
+  if (text.find("/*+") == std::string_view::npos && text.find("--+") == std::string_view::npos) return std::nullopt;
   auto look = [&](size_t from, size_t to) -> std::optional<std::string> {
-    const std::string_view gap = std::string_view(text).substr(from, to > from ? to - from : 0);
+    const std::string_view gap = text.substr(from, to > from ? to - from : 0);
     for (size_t at = 0; at + 3 <= gap.size(); ++at) {
       if (gap.compare(at, 3, "/*+") == 0 || gap.compare(at, 3, "--+") == 0) {
         if (auto hint = engine_hint(gap.substr(at))) return hint;
@@ -676,14 +669,8 @@ std::string_view trim(std::string_view s) {
 
 // What the parse tree does not keep: `x::INT` casts and FROM-first queries (DuckDB-only syntax),
 // and IFNULL calls (the parser makes them COALESCE, but the text still says IFNULL).
-void lexical_facts(std::string_view sql, QueryProfile& profile) {
+void lexical_facts(std::string_view sql, const std::vector<duckdb::SimplifiedToken>& tokens, QueryProfile& profile) {
   std::vector<std::string>& found = profile.duckdb_syntax;
-  std::vector<duckdb::SimplifiedToken> tokens;
-  try {
-    tokens = duckdb::Parser::Tokenize(std::string(sql));
-  } catch (const std::exception&) {
-    return;  // the statement parsed, so this does not happen; without tokens, nothing is found
-  }
   auto add = [&found](const char* what) {
     if (std::find(found.begin(), found.end(), what) == found.end()) found.emplace_back(what);
   };
@@ -767,11 +754,17 @@ Result<QueryProfile> analyze_text(std::string_view sql, bool script) {
   } catch (const std::exception& e) {  // a parse tree shape the walker does not expect: keep going
     return Error(ErrorCode::kInternal, fmt::format("analysis failed: {}", e.what()));
   }
-  lexical_facts(sql, profile);
+  // One pass of DuckDB's tokenizer serves both readers of what the parse tree leaves out.
+  std::vector<duckdb::SimplifiedToken> tokens;
+  try {
+    tokens = duckdb::Parser::Tokenize(std::string(sql));
+  } catch (const std::exception&) {  // the statement parsed, so this does not happen
+  }
+  lexical_facts(sql, tokens, profile);
   std::sort(profile.functions.begin(), profile.functions.end());
   std::sort(profile.table_functions.begin(), profile.table_functions.end());
   profile.complexity = complexity_score(profile);
-  profile.engine_hint = find_engine_hint(sql);
+  profile.engine_hint = find_engine_hint(sql, tokens);
   return profile;
 }
 

@@ -30,6 +30,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/value_format.h"
+#include "core/value_parse.h"
 #include "engines/databricks/databricks_engine.h"
 #include "engines/databricks/databricks_internal.h"
 #include "engine_test_util.h"

@@ -24,6 +24,7 @@
 
 #include "core/utf8.h"
 #include "core/value_format.h"
+#include "core/value_parse.h"
 #include "engines/trino/trino_engine.h"
 #include "engines/trino/trino_internal.h"
 #include "engine_test_util.h"

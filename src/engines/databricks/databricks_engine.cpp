@@ -25,6 +25,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/ascii.h"
+#include "core/value_parse.h"
 #include "engines/databricks/databricks_internal.h"
 #include "engines/http/curl_client.h"
 

@@ -35,9 +35,6 @@ std::optional<int64_t> parse_date(std::string_view text);
 // `zoned`, an offset is refused (TIMESTAMP_NTZ has none). Digits past microseconds are truncated.
 std::optional<int64_t> parse_timestamp(std::string_view text, bool zoned);
 
-// "-12.50" at scale 2 -> -1250. Missing fraction digits are zeros; extra ones are refused.
-std::optional<__int128> parse_decimal(std::string_view text, int scale);
-
 // "1.5", "1.0E10", "NaN", "Infinity", "-Infinity" -> double.
 std::optional<double> parse_double(std::string_view text);
 

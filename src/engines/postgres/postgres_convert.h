@@ -26,6 +26,7 @@
 #include "core/status.h"
 #include "core/types.h"
 #include "core/value_format.h"
+#include "core/value_parse.h"
 
 namespace lakerouter::postgres_internal {
 
@@ -264,18 +265,7 @@ class Cursor {
   size_t pos_ = 0;
 };
 
-inline constexpr int64_t kMicrosPerSecond = 1000000;
-inline constexpr int64_t kMicrosPerDay = 86400 * kMicrosPerSecond;
-
-// Proleptic Gregorian date to days since 1970-01-01 (H. Hinnant's days_from_civil).
-inline int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
+inline constexpr int64_t kMicrosPerDay = kSecondsPerDay * kMicrosPerSecond;
 
 // Strips PostgreSQL's " BC" era suffix; years BC count from 1 (1 BC is astronomical year 0).
 inline bool strip_bc(std::string_view& text) {
@@ -288,7 +278,7 @@ inline bool read_date(Cursor& c, bool bc, int64_t& days) {
   int64_t y = 0, m = 0, d = 0;
   if (!c.digits(4, 9, y) || !c.take('-') || !c.digits(2, 2, m) || !c.take('-') || !c.digits(2, 2, d)) return false;
   if (m < 1 || m > 12 || d < 1 || d > 31) return false;
-  days = days_from_civil(bc ? 1 - y : y, m, d);
+  days = days_from_civil(bc ? 1 - y : y, static_cast<unsigned>(m), static_cast<unsigned>(d));
   return true;
 }
 
@@ -348,32 +338,7 @@ inline std::optional<int64_t> parse_timestamp(std::string_view text, bool with_z
   if (!detail::read_date(c, bc, days) || !c.take(' ') || !detail::read_time_of_day(c, micros)) return std::nullopt;
   if (with_zone && !detail::read_offset(c, offset)) return std::nullopt;
   if (!c.done()) return std::nullopt;
-  return days * detail::kMicrosPerDay + micros - offset * detail::kMicrosPerSecond;
-}
-
-// The unscaled value of a numeric with `scale` digits after the point ("-12.50" at scale 2 ->
-// -1250); nullopt for NaN, infinities and more than 38 digits.
-inline std::optional<__int128> parse_decimal(std::string_view text, int scale) {
-  bool negative = false;
-  if (!text.empty() && (text.front() == '-' || text.front() == '+')) {
-    negative = text.front() == '-';
-    text.remove_prefix(1);
-  }
-  __int128 value = 0;
-  int digits = 0, fraction = -1;  // fraction: digits after the point, -1 before it
-  for (char ch : text) {
-    if (ch == '.' && fraction < 0) {
-      fraction = 0;
-      continue;
-    }
-    if (ch < '0' || ch > '9') return std::nullopt;
-    if (++digits > 38) return std::nullopt;
-    value = value * 10 + (ch - '0');
-    if (fraction >= 0) ++fraction;
-  }
-  if (digits == 0 || fraction > scale) return std::nullopt;
-  for (int i = std::max(fraction, 0); i < scale; ++i) value *= 10;
-  return negative ? -value : value;
+  return days * detail::kMicrosPerDay + micros - offset * kMicrosPerSecond;
 }
 
 inline std::optional<int64_t> parse_int(std::string_view text) {

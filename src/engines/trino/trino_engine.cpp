@@ -29,6 +29,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "core/value_parse.h"
 #include "engines/http/curl_client.h"
 #include "engines/trino/trino_internal.h"
 

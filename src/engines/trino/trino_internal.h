@@ -27,9 +27,6 @@ std::optional<int64_t> parse_timestamp(std::string_view text);
 // java.time does; one that does not occur (DST starts) moves forward by the gap.
 Result<int64_t> parse_timestamp_tz(std::string_view text);
 
-// "-12.50" at scale 2 -> -1250. Missing fraction digits are zeros; extra ones are refused.
-std::optional<__int128> parse_decimal(std::string_view text, int scale);
-
 // Trino's error location (1-based line; 1-based column counted in UTF-16 code units, as Java
 // does) -> 0-based character (code point) offset into `sql`; nullopt when it lies outside.
 std::optional<uint32_t> location_to_offset(std::string_view sql, int64_t line, int64_t column);
