@@ -105,7 +105,46 @@ else
   log "DuckDB $DUCKDB_VERSION: present in $DUCKDB_HOME"
 fi
 
-# --- 3. Python virtual environment for tests and tools ---------------------------------------------
+# --- 3. Apache Arrow C++ (from the pyarrow wheel) ---------------------------------------------------
+# Libraries and headers only; lakerouter links libarrow and libparquet from $ARROW_HOME/lib.
+if ! [ -f "$ARROW_HOME/.complete" ]; then
+  log "installing Arrow C++ $ARROW_VERSION into $ARROW_HOME"
+  rm -rf "$ARROW_HOME" && mkdir -p "$ARROW_HOME/lib" "$ARROW_HOME/include"
+  tmp=$(mktemp -d)
+  unzip -q "$(fetch_pypi wheel pyarrow)" 'pyarrow/include/*' 'pyarrow/libarrow.so.*' 'pyarrow/libparquet.so.*' -d "$tmp"
+  cp -r "$tmp/pyarrow/include/." "$ARROW_HOME/include/"
+  for lib in "$tmp"/pyarrow/lib{arrow,parquet}.so.*; do
+    base=$(basename "$lib")
+    mv "$lib" "$ARROW_HOME/lib/"
+    ln -sfn "$base" "$ARROW_HOME/lib/${base%%.so.*}.so"  # the unversioned name the linker looks for
+  done
+  rm -rf "$tmp"
+  touch "$ARROW_HOME/.complete"
+else
+  log "Arrow C++ $ARROW_VERSION: present in $ARROW_HOME"
+fi
+
+# --- 4. Client drivers from Maven Central (pgjdbc, Trino JDBC, trino CLI) ---------------------------
+fetch_maven() {  # fetch_maven GROUP:ARTIFACT[:CLASSIFIER] -> prints the cached jar path
+  local coord=$1 version sha group artifact classifier file url
+  read -r version sha < <(lock_field maven "$coord")
+  IFS=: read -r group artifact classifier <<<"$coord"
+  file="$JARS/$artifact-$version${classifier:+-$classifier}.jar"
+  if ! [ -f "$file" ] || ! verify "$file" "$sha"; then
+    url="https://repo1.maven.org/maven2/${group//.//}/$artifact/$version/$(basename "$file")"
+    log "downloading Maven Central $coord:$version"
+    curl -fsSL --retry 3 -o "$file.part" "$url" && mv "$file.part" "$file"
+  fi
+  verify "$file" "$sha" || die "checksum mismatch for $file (expected $sha)"
+  echo "$file"
+}
+mkdir -p "$JARS"
+for coord in org.postgresql:postgresql io.trino:trino-jdbc io.trino:trino-cli:executable; do
+  fetch_maven "$coord" >/dev/null
+done
+log "client jars: present in $JARS"
+
+# --- 5. Python virtual environment for tests and tools ---------------------------------------------
 req_hash=$( (python3 --version; cat "$ROOT/tests/requirements.txt") | sha256sum | cut -c1-16)
 VENV="$LAKEROUTER_CACHE/venv-$req_hash"
 if ! [ -f "$VENV/.complete" ]; then

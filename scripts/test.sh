@@ -53,7 +53,7 @@ step "unit tests"
 if [ "${LAKEROUTER_SKIP_ASAN:-0}" != 1 ]; then
   step "unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
   if ! [ -f build-asan/CMakeCache.txt ]; then
-    cmake -S . -B build-asan -G Ninja -DDUCKDB_HOME="$DUCKDB_HOME" -DCMAKE_BUILD_TYPE=Debug \
+    cmake -S . -B build-asan -G Ninja -DDUCKDB_HOME="$DUCKDB_HOME" -DARROW_HOME="$ARROW_HOME" -DCMAKE_BUILD_TYPE=Debug \
       -DLAKEROUTER_SANITIZE=ON -DLAKEROUTER_WERROR=ON -DLAKEROUTER_BUILD_BENCH=OFF >/dev/null
   fi
   cmake --build build-asan -j "$(nproc)" --target lakerouter_tests lakerouter
@@ -68,6 +68,8 @@ fi
 
 step "integration tests"
 export LAKEROUTER_BIN="$ROOT/build/src/lakerouter"
+# The sanitizer build of the server, for the protocol-robustness tests (leaks and memory errors).
+[ "${LAKEROUTER_SKIP_ASAN:-0}" = 1 ] || export LAKEROUTER_ASAN_BIN="$ROOT/build-asan/src/lakerouter"
 .venv/bin/python -m pytest tests/integration -q -p no:cacheprovider
 
 step "all tests passed in $((SECONDS - started)) s"

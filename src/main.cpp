@@ -55,10 +55,13 @@ int run(int argc, char** argv) {
 
   std::string config_path, lake_dir, log_level;
   int port = -1;
+  int pgwire_port = -1;
   auto* serve = app.add_subcommand("serve", "run the router (default: embedded DuckDB over the demo lake)");
   serve->add_option("-c,--config", config_path, "configuration file (YAML); see docs/configuration.md");
   serve->add_option("--lake", lake_dir, "lake directory to discover tables in (overrides catalog.lake_dir)");
   serve->add_option("-p,--port", port, "HTTP port (overrides server.http.port; 0 picks a free port)");
+  serve->add_option("--pgwire-port", pgwire_port,
+                    "PostgreSQL protocol port (overrides server.pgwire.port; 0 picks a free port)");
   serve->add_option("--log-level", log_level, "trace, debug, info, warn, error");
 
   std::string check_path;
@@ -115,6 +118,7 @@ int run(int argc, char** argv) {
   auto config = resolve_config(config_path, lake_dir);
   if (!config.ok()) return report(config.error());
   if (port >= 0) config->http.port = port;
+  if (pgwire_port >= 0) config->pgwire.port = pgwire_port;
   if (!log_level.empty()) config->log_level = log_level;
   // Logs go to stderr: stdout carries only the ready line that scripts wait for.
   spdlog::set_default_logger(spdlog::stderr_color_mt("lakerouter"));
@@ -123,7 +127,9 @@ int run(int argc, char** argv) {
 
   Server server(std::move(*config));
   if (Status s = server.start(); !s.ok()) return report(s.error());
-  // A line scripts can wait for; the port is the real one even when 0 was asked.
+  // Lines scripts can wait for; the ports are the real ones even when 0 was asked. The ready
+  // line comes last.
+  if (server.pgwire_port() > 0) std::printf("lakerouter pgwire: 127.0.0.1:%d\n", server.pgwire_port());
   std::printf("lakerouter ready: http://127.0.0.1:%d\n", server.http_port());
   std::fflush(stdout);
   server.wait_for_signal();

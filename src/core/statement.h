@@ -31,7 +31,9 @@ struct Session {
   std::string user = "anonymous";
   std::vector<std::string> groups;
   std::vector<std::string> client_tags;
-  std::map<std::string, std::string> settings;
+  std::map<std::string, std::string> settings;  // the client's SET values (pgwire SET, X-Trino-Session)
+  std::string catalog;  // the client's current catalog and schema (X-Trino-Catalog/Schema, USE)
+  std::string schema;
   std::string engine_request;  // an engine the request names (HTTP X-Lakerouter-Engine), a routing pin
   std::string frontend;        // "http", "pgwire", "trino"
   std::string source_address;  // peer address, for audit

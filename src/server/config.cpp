@@ -32,9 +32,135 @@ std::string default_extension_dir() {
   return env_or("DUCKDB_EXTENSIONS", LAKEROUTER_DEFAULT_EXTENSION_DIR);
 }
 
+Status check_port(const YamlReader& r, const YAML::Node& node, const std::string& where, int port) {
+  if (port < 0 || port > 65535) {
+    return r.error(node["port"], "'" + where + ".port' must be between 0 (any free port) and 65535");
+  }
+  return Status::Ok();
+}
+
+Status read_pgwire(const YamlReader& r, const YAML::Node& node, Config& c) {
+  const std::string where = "server.pgwire";
+  LR_TRY(r.check_keys(node, where,
+                      {"enabled", "host", "port", "tls_cert", "tls_key", "require_tls", "auth", "max_message_bytes",
+                       "max_connections", "io_threads", "startup_timeout_ms"}));
+  auto& o = c.pgwire;
+  LR_TRY(r.get(node, "enabled", where, o.enabled));
+  LR_TRY(r.get(node, "host", where, o.host));
+  LR_TRY(r.get(node, "port", where, o.port));
+  LR_TRY(check_port(r, node, where, o.port));
+  LR_TRY(r.get_path(node, "tls_cert", where, o.tls_cert));
+  LR_TRY(r.get_path(node, "tls_key", where, o.tls_key));
+  if (o.tls_cert.empty() != o.tls_key.empty()) {
+    return r.error(node, "'" + where + "': set both 'tls_cert' and 'tls_key' (PEM files), or neither");
+  }
+  LR_TRY(r.get(node, "require_tls", where, o.require_tls));
+  if (o.require_tls && o.tls_cert.empty()) {
+    return r.error(node["require_tls"], "'" + where + ".require_tls' needs 'tls_cert' and 'tls_key'");
+  }
+  std::string auth = "scram-sha-256";
+  LR_TRY(r.get(node, "auth", where, auth));
+  if (auth == "scram-sha-256") {
+    o.auth = pgwire::AuthMethod::kScramSha256;
+  } else if (auth == "password") {
+    o.auth = pgwire::AuthMethod::kPassword;
+    if (o.tls_cert.empty() || !o.require_tls) {
+      return r.error(node["auth"], "'" + where + ".auth: password' sends passwords in clear text: it needs "
+                                   "'tls_cert', 'tls_key' and 'require_tls: true' (or use scram-sha-256)");
+    }
+  } else if (auth == "trust") {
+    o.auth = pgwire::AuthMethod::kTrust;
+  } else {
+    return r.error(node["auth"], "'" + where + ".auth' must be scram-sha-256 (default), password or trust, not '" +
+                                     auth + "'");
+  }
+  LR_TRY(r.get(node, "max_message_bytes", where, o.max_message_bytes));
+  if (o.max_message_bytes < 1024) return r.error(node["max_message_bytes"], "'" + where + ".max_message_bytes' must be at least 1024");
+  LR_TRY(r.get(node, "max_connections", where, o.max_connections));
+  LR_TRY(r.get(node, "io_threads", where, o.io_threads));
+  if (o.max_connections < 1 || o.io_threads < 1) {
+    return r.error(node, "'" + where + ".max_connections' and 'io_threads' must be at least 1");
+  }
+  LR_TRY(r.get_ms(node, "startup_timeout_ms", where, o.startup_timeout));
+  return Status::Ok();
+}
+
+Status read_trino_protocol(const YamlReader& r, const YAML::Node& node, Config& c) {
+  const std::string where = "server.trino_protocol";
+  LR_TRY(r.check_keys(node, where, {"enabled", "target_page_bytes", "max_wait_ms", "abandoned_after_ms", "environment"}));
+  auto& o = c.trino_protocol;
+  LR_TRY(r.get(node, "enabled", where, o.enabled));
+  LR_TRY(r.get(node, "target_page_bytes", where, o.target_page_bytes));
+  if (o.target_page_bytes < 1024) return r.error(node["target_page_bytes"], "'" + where + ".target_page_bytes' must be at least 1024");
+  LR_TRY(r.get_ms(node, "max_wait_ms", where, o.max_wait));
+  LR_TRY(r.get_ms(node, "abandoned_after_ms", where, o.abandoned_after));
+  LR_TRY(r.get(node, "environment", where, o.environment));
+  return Status::Ok();
+}
+
+Status read_results(const YamlReader& r, const YAML::Node& node, Config& c) {
+  const std::string where = "server.results";
+  LR_TRY(r.check_keys(node, where,
+                      {"async_ttl_ms", "async_max_queries", "async_max_result_bytes", "async_spill_dir", "page_rows"}));
+  auto& o = c.results;
+  LR_TRY(r.get_ms(node, "async_ttl_ms", where, o.async_ttl));
+  LR_TRY(r.get(node, "async_max_queries", where, o.async_max_queries));
+  LR_TRY(r.get(node, "async_max_result_bytes", where, o.async_max_result_bytes));
+  LR_TRY(r.get_path(node, "async_spill_dir", where, o.async_spill_dir));
+  LR_TRY(r.get(node, "page_rows", where, o.page_rows));
+  if (o.async_max_queries < 1 || o.page_rows < 1) {
+    return r.error(node, "'" + where + ".async_max_queries' and 'page_rows' must be at least 1");
+  }
+  return Status::Ok();
+}
+
+// users: [{name, groups, password_env | password | scram_sha256}]
+Status read_users(const YamlReader& r, const YAML::Node& node, Config& c) {
+  if (!node.IsSequence()) return r.error(node, "'users' must be a list of {name, groups, password_env} entries");
+  for (const auto& u : node) {
+    const std::string where = "users[" + std::to_string(c.users.size()) + "]";
+    LR_TRY(r.check_keys(u, where, {"name", "groups", "password_env", "password", "scram_sha256"}));
+    UserAccount account;
+    account.line = YamlReader::line_of(u);
+    LR_TRY(r.get(u, "name", where, account.name));
+    if (account.name.empty()) return r.error(u, "'" + where + ".name' is required");
+    for (const auto& other : c.users) {
+      if (other.name == account.name) {
+        return r.error(u, fmt::format("user '{}' is declared twice (first on line {})", account.name, other.line));
+      }
+    }
+    LR_TRY(r.get_strings(u, "groups", where, account.groups));
+    std::string password_env;
+    LR_TRY(r.get(u, "password_env", where, password_env));
+    LR_TRY(r.get(u, "password", where, account.password));
+    LR_TRY(r.get(u, "scram_sha256", where, account.scram_sha256));
+    const int secrets = !password_env.empty() + !account.password.empty() + !account.scram_sha256.empty();
+    if (secrets > 1) {
+      return r.error(u, "'" + where + "': give one of password_env, password or scram_sha256");
+    }
+    if (!password_env.empty()) {
+      const char* value = std::getenv(password_env.c_str());
+      if (!value || !*value) {
+        return r.error(u["password_env"], fmt::format("'{}.password_env': the environment variable {} is not set",
+                                                      where, password_env));
+      }
+      account.password = value;
+    }
+    if (!account.scram_sha256.empty() && account.scram_sha256.rfind("SCRAM-SHA-256$", 0) != 0) {
+      return r.error(u["scram_sha256"], "'" + where +
+                                            ".scram_sha256' must be a verifier "
+                                            "'SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>' "
+                                            "(as PostgreSQL's pg_authid stores it)");
+    }
+    c.users.push_back(std::move(account));
+  }
+  return Status::Ok();
+}
+
 Status read_server(const YamlReader& r, const YAML::Node& node, Config& c) {
   LR_TRY(r.check_keys(node, "server",
-                      {"log_level", "query_timeout_ms", "max_query_timeout_ms", "http", "engine_monitor"}));
+                      {"log_level", "query_timeout_ms", "max_query_timeout_ms", "http", "engine_monitor", "pgwire",
+                       "trino_protocol", "results"}));
   LR_TRY(r.get(node, "log_level", "server", c.log_level));
   static constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
   if (std::find(std::begin(kLevels), std::end(kLevels), c.log_level) == std::end(kLevels)) {
@@ -47,9 +173,7 @@ Status read_server(const YamlReader& r, const YAML::Node& node, Config& c) {
                         {"host", "port", "max_body_bytes", "io_threads", "worker_threads", "read_timeout_ms"}));
     LR_TRY(r.get(http, "host", "server.http", c.http.host));
     LR_TRY(r.get(http, "port", "server.http", c.http.port));
-    if (c.http.port < 0 || c.http.port > 65535) {
-      return r.error(http["port"], "'server.http.port' must be between 0 (any free port) and 65535");
-    }
+    LR_TRY(check_port(r, http, "server.http", c.http.port));
     LR_TRY(r.get(http, "max_body_bytes", "server.http", c.http.max_body_bytes));
     if (c.http.max_body_bytes < 1024) {
       return r.error(http["max_body_bytes"], "'server.http.max_body_bytes' must be at least 1024");
@@ -79,6 +203,9 @@ Status read_server(const YamlReader& r, const YAML::Node& node, Config& c) {
     }
     m.check_interval = std::chrono::milliseconds(check_ms);
   }
+  if (const YAML::Node pg = node["pgwire"]) LR_TRY(read_pgwire(r, pg, c));
+  if (const YAML::Node trino = node["trino_protocol"]) LR_TRY(read_trino_protocol(r, trino, c));
+  if (const YAML::Node results = node["results"]) LR_TRY(read_results(r, results, c));
   return Status::Ok();
 }
 
@@ -317,6 +444,12 @@ Config default_config(const std::string& lake_dir) {
   c.duckdb.extension_directory = default_extension_dir();
   c.catalog.extension_directory = c.duckdb.extension_directory;
   c.engine_profiles.push_back(routing::default_engine_profile("duckdb", routing::EngineType::kDuckDB));
+  // The demo's one account, so that psql and JDBC can log in with SCRAM out of the box; the
+  // server says so at start-up. A configuration file has only the users it lists.
+  UserAccount demo;
+  demo.name = "lakerouter";
+  demo.password = "lakerouter";
+  c.users.push_back(std::move(demo));
   return c;
 }
 
@@ -332,14 +465,16 @@ Result<Config> load_config(const std::string& path) {
   }
   Config c = default_config("");
   c.source = path;
+  c.users.clear();  // the demo account is for running without a file only
   if (root.IsNull()) return c;  // an empty file means all defaults
   const YamlReader r(path);
   c.routing.source = path;
-  LR_TRY(r.check_keys(root, "<top level>", {"server", "catalog", "engines", "routing"}));
+  LR_TRY(r.check_keys(root, "<top level>", {"server", "catalog", "engines", "routing", "users"}));
   if (root["server"]) LR_TRY(read_server(r, root["server"], c));
   if (root["catalog"]) LR_TRY(read_catalog(r, root["catalog"], c));
   if (root["engines"]) LR_TRY(read_engines(r, root["engines"], c));
   if (root["routing"]) LR_TRY(routing::read_routing_policy(r, root["routing"], c.routing));
+  if (root["users"]) LR_TRY(read_users(r, root["users"], c));
   c.catalog.extension_directory = c.duckdb.extension_directory;  // the catalog reads Iceberg manifests with avro
   // Cross-checks (unknown engines in rules, rules that can never match) at load, so that both
   // `serve` and `check-config` refuse such a file.

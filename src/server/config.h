@@ -11,6 +11,10 @@
 #include "catalog/catalog.h"
 #include "core/status.h"
 #include "engines/duckdb/duckdb_engine.h"
+#include "frontends/http/result_options.h"
+#include "frontends/pgwire/pgwire_options.h"
+#include "frontends/trino/trino_protocol_options.h"
+#include "governance/users.h"
 #include "routing/engine_profile.h"
 #include "routing/rules.h"
 #include "server/pipeline.h"
@@ -53,6 +57,10 @@ struct Config {
   std::string source = "<built-in default>";  // the file it came from
   std::string log_level = "info";
   HttpOptions http;
+  http::ResultOptions results;                        // server.results
+  trino_protocol::TrinoProtocolOptions trino_protocol;  // server.trino_protocol
+  pgwire::PgwireOptions pgwire;                       // server.pgwire
+  std::vector<UserAccount> users;                     // users:
   PipelineOptions pipeline;
   CatalogOptions catalog;
   DuckDBEngineOptions duckdb;

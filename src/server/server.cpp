@@ -11,6 +11,8 @@
 #include "engines/trino/trino_engine.h"
 #include "frontends/http/endpoints.h"
 #include "frontends/http/http_server.h"
+#include "frontends/pgwire/pgwire_server.h"
+#include "frontends/trino/trino_frontend.h"
 
 namespace lakerouter {
 
@@ -70,9 +72,13 @@ struct Server::Impl {
   std::unique_ptr<LiveCatalog> catalog;
   std::unique_ptr<routing::Router> router;
   std::unique_ptr<Pipeline> pipeline;
+  UserDirectory users;
   std::unique_ptr<http::Endpoints> endpoints;
+  std::unique_ptr<trino_protocol::TrinoFrontend> trino_frontend;  // null when disabled
   std::unique_ptr<http::HttpServer> http_server;
+  std::unique_ptr<pgwire::PgwireServer> pgwire_server;  // null when disabled
   int http_port = 0;
+  int pgwire_port = 0;
 };
 
 Server::Server(Config config) : impl_(std::make_unique<Impl>()) { impl_->config = std::move(config); }
@@ -119,13 +125,33 @@ Status Server::start() {
   spdlog::info("routing: {} engines declared, {} rules", s.router->engines().size(), s.router->policy().rules.size());
 
   s.pipeline = std::make_unique<Pipeline>(std::move(engines), s.config.pipeline, *s.catalog, *s.router);
+  s.users = UserDirectory(s.config.users);
+  if (s.config.source == "<built-in default>" && !s.users.empty()) {
+    spdlog::warn("demo account: user '{}' with password '{}' (a configuration file lists its own users)",
+                 s.users.all().front().name, s.users.all().front().password);
+  }
   s.endpoints = std::make_unique<http::Endpoints>(*s.pipeline, *s.catalog);
+  if (s.config.trino_protocol.enabled) {
+    s.trino_frontend = std::make_unique<trino_protocol::TrinoFrontend>(s.config.trino_protocol, *s.pipeline, s.users);
+  }
   s.http_server = std::make_unique<http::HttpServer>(
-      s.config.http, [endpoints = s.endpoints.get()](http::Exchange& ex) { endpoints->handle(ex); });
+      s.config.http, [endpoints = s.endpoints.get(), trino = s.trino_frontend.get()](http::Exchange& ex) {
+        if (trino && trino->handle(ex)) return;
+        endpoints->handle(ex);
+      });
   auto port = s.http_server->start();
   if (!port.ok()) return port.error();
   s.http_port = *port;
   spdlog::info("HTTP API listening on http://{}:{}", s.config.http.host, s.http_port);
+  if (s.config.pgwire.enabled) {
+    s.pgwire_server = std::make_unique<pgwire::PgwireServer>(s.config.pgwire, *s.pipeline, *s.catalog, s.users);
+    auto pg_port = s.pgwire_server->start();
+    if (!pg_port.ok()) {
+      return Error(pg_port.error().code, "PostgreSQL protocol (server.pgwire): " + pg_port.error().message);
+    }
+    s.pgwire_port = *pg_port;
+    spdlog::info("PostgreSQL protocol listening on {}:{}", s.config.pgwire.host, s.pgwire_port);
+  }
   s.catalog->start(s.config.catalog.refresh_interval);
   s.pipeline->monitor().start();
   if (s.config.catalog.refresh_interval.count() > 0) {
@@ -145,6 +171,9 @@ void Server::wait_for_signal() {
 }
 
 void Server::stop() {
+  if (impl_->pgwire_server) impl_->pgwire_server->stop();
+  impl_->pgwire_server.reset();
+  if (impl_->trino_frontend) impl_->trino_frontend->stop();
   if (impl_->http_server) impl_->http_server->stop();
   impl_->http_server.reset();
   if (impl_->catalog) impl_->catalog->stop();
@@ -152,5 +181,6 @@ void Server::stop() {
 }
 
 int Server::http_port() const { return impl_->http_port; }
+int Server::pgwire_port() const { return impl_->pgwire_port; }
 
 }  // namespace lakerouter

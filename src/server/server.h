@@ -22,6 +22,7 @@ class Server {
   void stop();
 
   int http_port() const;
+  int pgwire_port() const;  // 0 when the PostgreSQL protocol is disabled
 
  private:
   struct Impl;

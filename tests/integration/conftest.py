@@ -32,6 +32,9 @@ GEN = ROOT / "scripts" / "gen_demo_lake.py"
 DEFAULT_BIN = ROOT / "build" / "src" / "lakerouter"
 SF = 0.01
 READY_PREFIX = "lakerouter ready: "
+PGWIRE_PREFIX = "lakerouter pgwire: "
+# Accounts every test router knows: name -> (password, groups).
+TEST_USERS = {"tester": ("tester-secret", ["analysts"]), "admin": ("admin-secret", ["admins"])}
 READY_TIMEOUT_S = 60
 SHUTDOWN_TIMEOUT_S = 30
 
@@ -87,6 +90,7 @@ class Router:
     stdout_path: Path
     stderr_path: Path
     extra: dict = field(default_factory=dict)
+    pg_port: int = 0  # the PostgreSQL protocol port (0: disabled)
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -173,8 +177,10 @@ def _write_config(path: Path, lake: Path, extra: dict | None = None, **server_ov
             "query_timeout_ms": QUERY_TIMEOUT_MS,
             "http": {"host": "127.0.0.1", "port": 0, "max_body_bytes": MAX_BODY_BYTES,
                      "worker_threads": WORKER_THREADS, "read_timeout_ms": READ_TIMEOUT_MS},
+            "pgwire": {"host": "127.0.0.1", "port": 0},
             **server_overrides,
         },
+        "users": [{"name": u, "password": p, "groups": g} for u, (p, g) in TEST_USERS.items()],
         "catalog": {"lake_dir": str(lake)},
         "engines": {"duckdb": {"pool_size": POOL_SIZE, "threads": 2, "extension_directory": extension_dir()}},
     }
@@ -186,15 +192,19 @@ def _write_config(path: Path, lake: Path, extra: dict | None = None, **server_ov
     path.write_text(json.dumps(config, indent=2) + "\n")
 
 
-def _ready_url(stdout_path: Path) -> str | None:
+def _stdout_value(stdout_path: Path, prefix: str) -> str | None:
     try:
         text = stdout_path.read_text(errors="replace")
     except OSError:
         return None
     for line in text.splitlines():
-        if line.startswith(READY_PREFIX):
-            return line[len(READY_PREFIX):].strip()
+        if line.startswith(prefix):
+            return line[len(prefix):].strip()
     return None
+
+
+def _ready_url(stdout_path: Path) -> str | None:
+    return _stdout_value(stdout_path, READY_PREFIX)
 
 
 def start_router(lake: Path, work: Path, extra: dict | None = None, **server_overrides: Any) -> Router:
@@ -228,8 +238,9 @@ def start_router(lake: Path, work: Path, extra: dict | None = None, **server_ove
         pytest.fail(f"lakerouter {why}\n--- stderr ---\n{_tail(stderr_path, 60)}\n"
                     f"--- stdout ---\n{_tail(stdout_path, 60)}", pytrace=False)
     host, port = url.removeprefix("http://").rsplit(":", 1)
+    pg = _stdout_value(stdout_path, PGWIRE_PREFIX)  # printed before the ready line
     return Router(proc=proc, base_url=url, host=host, port=int(port), config_path=config,
-                  stdout_path=stdout_path, stderr_path=stderr_path)
+                  stdout_path=stdout_path, stderr_path=stderr_path, pg_port=int(pg.rsplit(":", 1)[1]) if pg else 0)
 
 
 def stop_router(r: Router, timeout: float = SHUTDOWN_TIMEOUT_S) -> None:

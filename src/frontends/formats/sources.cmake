@@ -1,0 +1,3 @@
+# Result encoders beyond JSON: NDJSON, CSV, Arrow IPC, Parquet.
+target_sources(lakerouter_lib PRIVATE
+)

@@ -1,0 +1,30 @@
+// Options of the PostgreSQL wire protocol front-end (configuration `server.pgwire`).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+namespace lakerouter::pgwire {
+
+enum class AuthMethod {
+  kScramSha256,  // the default: passwords never cross the wire
+  kPassword,     // cleartext password; refused at start-up unless TLS is configured
+  kTrust,        // no password (any known user, or any name when anonymous access is allowed)
+};
+
+struct PgwireOptions {
+  bool enabled = true;
+  std::string host = "127.0.0.1";
+  int port = 5433;                  // 0 picks a free port
+  std::string tls_cert;             // PEM files; both set: SSLRequest is accepted and TLS is used
+  std::string tls_key;
+  bool require_tls = false;         // refuse clients that do not ask for TLS (only with a certificate)
+  AuthMethod auth = AuthMethod::kScramSha256;
+  size_t max_message_bytes = size_t{64} << 20;  // a longer declared message length closes the connection
+  int max_connections = 256;
+  int io_threads = 2;
+  std::chrono::milliseconds startup_timeout{10000};  // from connect to authenticated
+};
+
+}  // namespace lakerouter::pgwire

@@ -1,0 +1,4 @@
+# PostgreSQL wire protocol front-end.
+target_sources(lakerouter_lib PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/pgwire_server.cpp
+)

@@ -1,0 +1,2 @@
+// Placeholder: tests arrive with the front-end.
+#include <gtest/gtest.h>
