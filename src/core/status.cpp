@@ -34,6 +34,7 @@ std::string_view error_code_name(ErrorCode code) {
     case ErrorCode::kEngineUnavailable: return "ENGINE_UNAVAILABLE";
     case ErrorCode::kOverloaded: return "OVERLOADED";
     case ErrorCode::kEngineError: return "ENGINE_ERROR";
+    case ErrorCode::kResultTooLarge: return "RESULT_TOO_LARGE";
     case ErrorCode::kConfigError: return "CONFIG_ERROR";
     case ErrorCode::kIoError: return "IO_ERROR";
     case ErrorCode::kInternal: return "INTERNAL";

@@ -48,6 +48,7 @@ enum class ErrorCode : uint8_t {
   kEngineUnavailable,
   kOverloaded,
   kEngineError,
+  kResultTooLarge,  // a stored (asynchronous) result beyond its configured cap
   // Configuration and internal errors.
   kConfigError,
   kIoError,

@@ -1,5 +1,8 @@
 #include "core/value_format.h"
 
+#include <algorithm>
+#include <cstdint>
+
 #include <fmt/format.h>
 
 #include "core/value_parse.h"
@@ -26,6 +29,31 @@ void civil_from_days(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
   y = static_cast<int64_t>(yoe) + era * 400 + (m <= 2);
 }
 
+// Writes `value` as exactly `width` digits (zero-padded) at `p`; callers guarantee it fits.
+// Results are encoded value by value, millions of times per second: no fmt, no allocation.
+void put_digits(char* p, uint64_t value, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    p[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+}
+
+// The decimal digits of `magnitude`, written backwards ending at `end`; returns the first digit.
+char* digits_backwards(char* end, unsigned __int128 magnitude) {
+  char* p = end;
+  // 64-bit divisions while the value fits: far cheaper than 128-bit ones.
+  while (magnitude > UINT64_MAX) {
+    *--p = static_cast<char>('0' + static_cast<int>(magnitude % 10));
+    magnitude /= 10;
+  }
+  auto small = static_cast<uint64_t>(magnitude);
+  do {
+    *--p = static_cast<char>('0' + small % 10);
+    small /= 10;
+  } while (small != 0);
+  return p;
+}
+
 }  // namespace
 
 void append_date(std::string& out, int64_t days) {
@@ -38,7 +66,11 @@ void append_date(std::string& out, int64_t days) {
   unsigned m = 0, d = 0;
   civil_from_days(days, y, m, d);
   if (y >= 0 && y <= 9999) {
-    fmt::format_to(std::back_inserter(out), "{:04}-{:02}-{:02}", y, m, d);
+    char buf[10] = {'0', '0', '0', '0', '-', '0', '0', '-', '0', '0'};
+    put_digits(buf, static_cast<uint64_t>(y), 4);
+    put_digits(buf + 5, m, 2);
+    put_digits(buf + 8, d, 2);
+    out.append(buf, sizeof(buf));
   } else {
     fmt::format_to(std::back_inserter(out), "{:+05}-{:02}-{:02}", y, m, d);  // ISO 8601 expanded year
   }
@@ -47,8 +79,22 @@ void append_date(std::string& out, int64_t days) {
 void append_time(std::string& out, int64_t micros) {
   const int64_t secs = micros / kMicrosPerSecond;
   const int64_t frac = micros % kMicrosPerSecond;
-  fmt::format_to(std::back_inserter(out), "{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60);
-  if (frac != 0) fmt::format_to(std::back_inserter(out), ".{:06}", frac);
+  const int64_t hours = secs / 3600;
+  if (micros < 0 || hours > 99) {  // not a time of day (e.g. an interval's): the general path
+    fmt::format_to(std::back_inserter(out), "{:02}:{:02}:{:02}", hours, secs / 60 % 60, secs % 60);
+    if (frac != 0) fmt::format_to(std::back_inserter(out), ".{:06}", frac);
+    return;
+  }
+  char buf[15] = {'0', '0', ':', '0', '0', ':', '0', '0', '.'};
+  put_digits(buf, static_cast<uint64_t>(hours), 2);
+  put_digits(buf + 3, static_cast<uint64_t>(secs / 60 % 60), 2);
+  put_digits(buf + 6, static_cast<uint64_t>(secs % 60), 2);
+  if (frac == 0) {
+    out.append(buf, 8);
+    return;
+  }
+  put_digits(buf + 9, static_cast<uint64_t>(frac), 6);
+  out.append(buf, sizeof(buf));
 }
 
 void append_timestamp(std::string& out, int64_t micros, bool utc) {
@@ -65,27 +111,27 @@ void append_timestamp(std::string& out, int64_t micros, bool utc) {
 
 void append_int128(std::string& out, __int128 value) {
   char buf[41];
-  char* p = buf + sizeof(buf);
   const bool negative = value < 0;
-  auto magnitude = negative ? -static_cast<unsigned __int128>(value) : static_cast<unsigned __int128>(value);
-  do {
-    *--p = static_cast<char>('0' + static_cast<int>(magnitude % 10));
-    magnitude /= 10;
-  } while (magnitude != 0);
+  const auto magnitude = negative ? -static_cast<unsigned __int128>(value) : static_cast<unsigned __int128>(value);
+  char* first = digits_backwards(buf + sizeof(buf), magnitude);
   if (negative) out.push_back('-');
-  out.append(p, buf + sizeof(buf));
+  out.append(first, buf + sizeof(buf));
 }
 
 void append_decimal(std::string& out, __int128 unscaled, int scale) {
   if (scale <= 0) return append_int128(out, unscaled);
-  std::string digits;
+  char buf[80];  // 39 digits, zero padding up to the scale (at most 38 here), the point
+  char* const end = buf + sizeof(buf);
   const bool negative = unscaled < 0;
-  append_int128(digits, negative ? -unscaled : unscaled);
-  if (digits.size() <= static_cast<size_t>(scale)) digits.insert(0, scale + 1 - digits.size(), '0');
+  const auto magnitude =
+      negative ? -static_cast<unsigned __int128>(unscaled) : static_cast<unsigned __int128>(unscaled);
+  char* first = digits_backwards(end, magnitude);
+  const auto scale_digits = static_cast<ptrdiff_t>(std::min(scale, 38));
+  while (end - first <= scale_digits) *--first = '0';  // at least one digit before the point
   if (negative) out.push_back('-');
-  out.append(digits, 0, digits.size() - scale);
+  out.append(first, end - scale_digits);
   out.push_back('.');
-  out.append(digits, digits.size() - scale);
+  out.append(end - scale_digits, end);
 }
 
 }  // namespace lakerouter

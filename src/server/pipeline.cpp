@@ -168,6 +168,13 @@ Result<RoutedStatement> Pipeline::route_with(const Statement& statement, const S
   // Several statements: a script, which only an engine that takes scripts may run.
   if (!profile.ok() && profile.error().code == ErrorCode::kMultipleStatements) profile = sql::analyze_script(statement.sql);
   if (!profile.ok()) return profile.error();
+  // COPY and EXPORT read or write files (or the server's own stdout) on the engine's host: never
+  // for clients. Results leave through the front-ends (pgwire's COPY TO STDOUT, HTTP text/csv).
+  if (profile->kind == sql::StatementKind::kCopy) {
+    return Error(ErrorCode::kNotSupported,
+                 "COPY and EXPORT are not run on engines: fetch results over the PostgreSQL protocol "
+                 "(COPY (query) TO STDOUT, psql's \\copy) or over HTTP with Accept: text/csv");
+  }
   const auto catalog = catalog_.current();  // one snapshot for the whole statement
   auto tables = routing::resolve_tables(*profile, *catalog, router_.policy().tables);
   const routing::RoutingInput input{.profile = *profile,

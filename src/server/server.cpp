@@ -130,7 +130,7 @@ Status Server::start() {
     spdlog::warn("demo account: user '{}' with password '{}' (a configuration file lists its own users)",
                  s.users.all().front().name, s.users.all().front().password);
   }
-  s.endpoints = std::make_unique<http::Endpoints>(*s.pipeline, *s.catalog);
+  s.endpoints = std::make_unique<http::Endpoints>(*s.pipeline, *s.catalog, s.config.results);
   if (s.config.trino_protocol.enabled) {
     s.trino_frontend = std::make_unique<trino_protocol::TrinoFrontend>(s.config.trino_protocol, *s.pipeline, s.users);
   }

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <vector>
 
+#include "sql/pg_compat.h"
 #include "sql/portability.h"
 
 namespace lakerouter::sql {
@@ -73,6 +74,11 @@ std::string translate(std::string_view sql, const QueryProfile& profile, std::st
   std::string out(sql);
   std::sort(edits.begin(), edits.end(), [](const Edit& a, const Edit& b) { return a.offset > b.offset; });
   for (const auto& edit : edits) out.replace(edit.offset, edit.length, edit.text);
+  if (dialect == "duckdb" && needs_pg_compat(profile)) {
+    // A client's catalog query (psql's \d ...): see sql/pg_compat.h. One that cannot be rewritten
+    // runs as written, and DuckDB reports what it lacks.
+    if (auto rewritten = pg_compat_rewrite(out); rewritten.ok()) return std::move(*rewritten);
+  }
   return out;
 }
 

@@ -9,6 +9,9 @@
 //   - any engine: a table the engine keeps in another catalog gets that catalog in front of its
 //     name (`tpch_iceberg.orders` -> `"iceberg"."tpch_iceberg".orders` on Trino), so that table
 //     names are the same for users whichever engine runs the statement.
+//   - duckdb: PostgreSQL catalog queries (psql's \d, \dt, \l ...) that name what DuckDB's
+//     pg_catalog lacks are rewritten on the parse tree and printed back (sql/pg_compat.h); only
+//     then is the text not the client's own.
 // A statement's trailing semicolons are removed for every engine (without_terminator()).
 // Thread-safety: a pure function.
 #pragma once

@@ -1,5 +1,6 @@
 #include "sql/parser.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "core/utf8.h"
@@ -89,7 +90,15 @@ Result<ParsedSql> parse(std::string_view sql) {
   duckdb::Parser parser;
   if (Status s = internal::run_parser(sql, parser); !s.ok()) return s.error();
   ParsedSql parsed;
-  for (const auto& stmt : parser.statements) parsed.statements.push_back(internal::to_statement_kind(stmt->type));
+  size_t next = 0;  // DuckDB reports each statement's length but not always its location
+  for (const auto& stmt : parser.statements) {
+    parsed.statements.push_back(internal::to_statement_kind(stmt->type));
+    size_t offset = stmt->stmt_location > 0 ? static_cast<size_t>(stmt->stmt_location) : next;
+    const size_t length = std::min(static_cast<size_t>(stmt->stmt_length), sql.size() - std::min(offset, sql.size()));
+    parsed.spans.push_back({offset, length});
+    next = offset + length;
+    if (next < sql.size() && sql[next] == ';') ++next;
+  }
   return parsed;
 }
 

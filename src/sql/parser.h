@@ -19,6 +19,11 @@ std::string_view statement_kind_name(StatementKind kind);
 
 struct ParsedSql {
   std::vector<StatementKind> statements;  // one entry per statement in the text
+  struct Span {
+    size_t offset = 0;  // byte offset of the statement in the text
+    size_t length = 0;  // bytes, without the terminating ';'
+  };
+  std::vector<Span> spans;  // one entry per statement, for front-ends that run them one by one
 };
 
 // Splits and parses the text. An empty text (or only comments) is kEmptySql; a syntax error is

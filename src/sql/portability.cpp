@@ -82,6 +82,13 @@ std::vector<std::string> portability_gaps(const QueryProfile& profile, std::stri
   for (const auto& fn : profile.functions) {
     if (lacks_function(dialect, fn)) gaps.push_back(fn + "()");
   }
+  // Catalog views describe the lake as DuckDB exposes it (sql/pg_compat.h); another engine would
+  // answer with its own tables, or not know the schema.
+  for (const auto& table : profile.tables) {
+    if (table.name.starts_with("pg_catalog.") || table.name.starts_with("information_schema.")) {
+      gaps.push_back(table.name);
+    }
+  }
   return gaps;
 }
 

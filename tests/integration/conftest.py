@@ -263,7 +263,8 @@ def stop_router(r: Router, timeout: float = SHUTDOWN_TIMEOUT_S) -> None:
     rc = proc.returncode
     why = f"was killed by signal {signal.Signals(-rc).name}" if rc < 0 else f"exited with {rc}"
     assert rc == 0, f"lakerouter {why} instead of a clean exit 0\n{r.log_tail(80)}"
-    crash_marks = ("AddressSanitizer", "terminate called", "Segmentation fault", "INTERNAL Error")
+    crash_marks = ("AddressSanitizer", "LeakSanitizer", "runtime error:", "terminate called", "Segmentation fault",
+                   "INTERNAL Error")
     logs = r.stderr_path.read_text(errors="replace") + r.stdout_path.read_text(errors="replace")
     found = [m for m in crash_marks if m in logs]
     assert not found, f"lakerouter logged {found}\n{r.log_tail(80)}"

@@ -633,9 +633,9 @@ def test_nul_inside_sql_is_rejected(router):
     assert r.json()["error"]["code"] in {"SYNTAX_ERROR", "INVALID_REQUEST", "MULTIPLE_STATEMENTS"}
 
 
-def test_stdout_holds_only_the_ready_line(router):
+def test_stdout_holds_only_the_port_lines(router):
     lines = router.stdout_path.read_text().splitlines()
-    assert lines == [f"lakerouter ready: {router.base_url}"], lines[:5]
+    assert lines == [f"lakerouter pgwire: 127.0.0.1:{router.pg_port}", f"lakerouter ready: {router.base_url}"], lines[:5]
 
 
 # --- concurrency ---------------------------------------------------------------------------------

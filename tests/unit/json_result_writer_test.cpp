@@ -34,8 +34,8 @@ TEST(JsonResultWriter, EncodesEveryTypeAsDocumented) {
 
   JsonResultWriter writer;
   writer.begin("q1", "duckdb", R"({"engine":"duckdb","stage":"only_candidate"})", schema);
-  writer.add_batch(batch);
-  writer.finish(2, 1.5);
+  ASSERT_TRUE(writer.add_batch(batch).ok());
+  ASSERT_TRUE(writer.finish(2, 1.5).ok());
   const std::string text = writer.take();
   json doc = json::parse(text);
 
@@ -70,10 +70,10 @@ TEST(JsonResultWriter, StreamsInPiecesThatConcatenateToOneDocument) {
   for (int round = 0; round < 3; ++round) {
     batch.clear();
     for (int i = 0; i < 1000; ++i) batch.column(0).append_int64(round * 1000 + i);
-    writer.add_batch(batch);
+    ASSERT_TRUE(writer.add_batch(batch).ok());
     out += writer.take();
   }
-  writer.finish_with_error(3000, Error(ErrorCode::kQueryTimeout, "too slow"));
+  EXPECT_TRUE(writer.finish_with_error(3000, Error(ErrorCode::kQueryTimeout, "too slow")));
   out += writer.take();
   json doc = json::parse(out);
   EXPECT_EQ(doc["rows"].size(), 3000u);

@@ -8,6 +8,7 @@
 
 #include "core/utf8.h"
 #include "engines/duckdb/duckdb_convert.h"
+#include "sql/pg_compat.h"
 
 namespace lakerouter {
 using namespace duckdb_internal;
@@ -157,9 +158,10 @@ Status DuckDBEngine::expose_table(duckdb::Connection& conn, const TableInfo& tab
       scan = fmt::format("read_parquet({}, hive_partitioning = true)", quote_literal(table.location + "/**/*.parquet"));
       break;
   }
-  const std::string sql =
-      fmt::format("CREATE SCHEMA IF NOT EXISTS {0}; CREATE OR REPLACE VIEW {0}.{1} AS SELECT * FROM {2}",
-                  quote_ident(table.schema), quote_ident(table.name), scan);
+  // The comment marks the view as a lake table: catalog queries show it as a table (sql/pg_compat.h).
+  const std::string sql = fmt::format(
+      "CREATE SCHEMA IF NOT EXISTS {0}; CREATE OR REPLACE VIEW {0}.{1} AS SELECT * FROM {2}; COMMENT ON VIEW {0}.{1} IS {3}",
+      quote_ident(table.schema), quote_ident(table.name), scan, quote_literal(std::string(sql::kLakeTableComment)));
   auto r = conn.Query(sql);
   if (r->HasError()) {
     return Error(ErrorCode::kConfigError,

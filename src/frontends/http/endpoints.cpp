@@ -1,15 +1,27 @@
 #include "frontends/http/endpoints.h"
 
+#include <charconv>
+#include <cmath>
+#include <functional>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "core/utf8.h"
+#include "frontends/formats/result_encoder.h"
 #include "frontends/http/json_result_writer.h"
 
 namespace lakerouter::http {
 namespace beast_http = boost::beast::http;
 using nlohmann::json;
+using formats::ResultFormat;
+
+// What a /v1/query body asks for besides the statement.
+struct Endpoints::QueryRequest {
+  std::optional<ResultFormat> format;  // "format": overrides Accept
+  bool async = false;                  // "async": true
+};
 
 namespace {
 
@@ -27,7 +39,8 @@ bool is_json_content_type(std::string_view value) {
 }
 
 // Turns the request body into a Statement and the session's per-request settings.
-Result<Statement> parse_query_request(const Request& req, Session& session) {
+template <typename QueryRequest>
+Result<Statement> parse_query_request(const Request& req, Session& session, QueryRequest* request) {
   const std::string& body = req.body();
   if (auto bad = find_invalid_utf8(body)) {
     return Error(ErrorCode::kInvalidUtf8, fmt::format("the request body is not valid UTF-8 (byte {})", *bad));
@@ -47,9 +60,10 @@ Result<Statement> parse_query_request(const Request& req, Session& session) {
   }
   if (!doc.is_object()) return Error(ErrorCode::kInvalidRequest, "the request body must be a JSON object {\"sql\": \"...\"}");
   for (const auto& [key, value] : doc.items()) {
-    if (key != "sql" && key != "params" && key != "timeout_ms") {
+    if (key != "sql" && key != "params" && key != "timeout_ms" && key != "format" && key != "async") {
       return Error(ErrorCode::kInvalidRequest,
-                   fmt::format("unknown field '{}' in the request; allowed fields: sql, params, timeout_ms", key));
+                   fmt::format("unknown field '{}' in the request; allowed fields: sql, params, timeout_ms, format, async",
+                               key));
     }
   }
   auto sql = doc.find("sql");
@@ -89,6 +103,18 @@ Result<Statement> parse_query_request(const Request& req, Session& session) {
     }
     session.timeout = std::chrono::milliseconds(timeout->get<int64_t>());
   }
+  if (auto format = doc.find("format"); format != doc.end() && !format->is_null()) {
+    const auto name = format->is_string() ? format->get<std::string>() : std::string();
+    auto parsed = formats::format_from_name(name);
+    if (!parsed) {
+      return Error(ErrorCode::kInvalidRequest, "\"format\" must be one of json, ndjson, csv, arrow, parquet");
+    }
+    if (request) request->format = parsed;
+  }
+  if (auto async = doc.find("async"); async != doc.end() && !async->is_null()) {
+    if (!async->is_boolean()) return Error(ErrorCode::kInvalidRequest, "\"async\" must be true or false");
+    if (request) request->async = async->get<bool>();
+  }
   return statement;
 }
 
@@ -113,6 +139,22 @@ void Endpoints::handle(Exchange& exchange) {
       {"/health", beast_http::verb::get, &Endpoints::health},
       {"/ready", beast_http::verb::get, &Endpoints::ready},
   };
+  if (constexpr std::string_view kQueries = "/v1/queries/"; path.starts_with(kQueries)) {
+    std::string_view rest = path.substr(kQueries.size());
+    const bool results = rest.ends_with("/results");
+    if (results) rest.remove_suffix(std::string_view("/results").size());
+    const std::string id(rest);
+    if (!id.empty() && id.find('/') == std::string::npos) {
+      const bool get = method == beast_http::verb::get || method == beast_http::verb::head;
+      if (results && get) return query_results(exchange, id);
+      if (!results && get) return query_status(exchange, id);
+      if (!results && method == beast_http::verb::delete_) return delete_query(exchange, id);
+      exchange.add_header("Allow", results ? "GET, HEAD" : "GET, HEAD, DELETE");
+      respond_error(exchange, Error(ErrorCode::kMethodNotAllowed,
+                                    fmt::format("{} does not accept {}", path, std::string_view(req.method_string()))));
+      return;
+    }
+  }
   std::string allowed;
   for (const auto& route : kRoutes) {
     if (route.path != path) continue;
@@ -133,7 +175,7 @@ void Endpoints::handle(Exchange& exchange) {
 }
 
 // The statement and session of a /v1/query or /v1/route request, or the error already answered.
-std::optional<Statement> Endpoints::read_statement(Exchange& exchange, Session& session) {
+std::optional<Statement> Endpoints::read_statement(Exchange& exchange, Session& session, QueryRequest* request) {
   const auto& req = exchange.request();
   const auto content_type = req[beast_http::field::content_type];
   if (!is_json_content_type(std::string_view(content_type.data(), content_type.size()))) {
@@ -146,7 +188,7 @@ std::optional<Statement> Endpoints::read_statement(Exchange& exchange, Session& 
   session.source_address = exchange.peer();
   const auto engine = req[kEngineHeader];
   session.engine_request = std::string(engine.data(), engine.size());
-  auto statement = parse_query_request(req, session);
+  auto statement = parse_query_request(req, session, request);
   if (!statement.ok()) {
     respond_error(exchange, statement.error());
     return std::nullopt;
@@ -177,10 +219,163 @@ void Endpoints::route(Exchange& exchange) {
   exchange.respond(200, "application/json", out.dump());
 }
 
+namespace {
+
+constexpr int64_t kMaxPageRows = 1000000;     // a page_size beyond this is refused
+constexpr int64_t kSpillReadRows = 8192;      // rows read from a stored result at a time
+
+std::string_view header_value(const Request& req, std::string_view name) {
+  const auto v = req[boost::beast::string_view(name.data(), name.size())];
+  return {v.data(), v.size()};
+}
+
+// The format an Accept header asks for, or the 406 answer already sent.
+std::optional<ResultFormat> accepted_format(Exchange& exchange, std::optional<ResultFormat> explicit_format) {
+  if (explicit_format) return explicit_format;
+  const auto accept = header_value(exchange.request(), "Accept");
+  if (auto format = formats::negotiate(accept)) return format;
+  exchange.respond(406, "application/json",
+                   error_json(Error(ErrorCode::kUnsupportedMediaType,
+                                    fmt::format("cannot answer in any type of 'Accept: {}'; available: {} (or the "
+                                                "request field \"format\": json|ndjson|csv|arrow|parquet)",
+                                                accept, formats::supported_media_types()))));
+  return std::nullopt;
+}
+
+// Headers are ASCII: the routing summary goes out with every non-ASCII character escaped.
+std::string routing_summary(const routing::Decision& decision) {
+  json routing = decision.to_json();
+  routing.erase("candidates");  // the summary; POST /v1/route has the whole decision
+  return routing.dump(-1, ' ', /*ensure_ascii=*/true);
+}
+
+void add_result_headers(Exchange& exchange, const formats::ResultMetadata& metadata) {
+  exchange.add_header("X-Lakerouter-Query-Id", metadata.query_id);
+  if (!metadata.engine.empty()) exchange.add_header("X-Lakerouter-Engine", metadata.engine);
+  if (!metadata.routing_json.empty()) exchange.add_header("X-Lakerouter-Routing", metadata.routing_json);
+}
+
+// Streams an encoder's output from `next` (which fills a batch and says whether it holds rows)
+// after `first` was produced. Errors before the first byte get their status; after it, the
+// format's own behaviour (finish_with_error). Returns false when the client went away.
+template <typename Next, typename Cancel>
+void stream_result(Exchange& exchange, ResultFormat format, const ResultSchema& schema,
+                   const formats::ResultMetadata& metadata, ResultBatch& batch, bool has_rows, Next next,
+                   Cancel cancel, const std::function<double()>& elapsed_ms) {
+  auto encoder = formats::make_encoder(format);
+  if (auto st = encoder->begin(schema, metadata); !st.ok()) {
+    cancel();
+    respond_error(exchange, st.error(), metadata.query_id);
+    return;
+  }
+  add_result_headers(exchange, metadata);
+  if (!exchange.begin_stream(200, formats::content_type(format))) return cancel();
+  int64_t row_count = 0;
+  std::optional<Error> failed;
+  while (has_rows) {
+    row_count += static_cast<int64_t>(batch.row_count());
+    if (auto st = encoder->add_batch(batch); !st.ok()) {
+      cancel();
+      failed = st.error();
+      break;
+    }
+    if (encoder->pending_bytes() >= kFlushBytes && !exchange.write(encoder->take())) return cancel();  // client gone
+    batch.clear();
+    auto more = next(batch);
+    if (!more.ok()) {
+      failed = std::move(more).error();
+      break;
+    }
+    has_rows = *more;
+  }
+  if (!failed) {
+    if (auto st = encoder->finish(row_count, elapsed_ms()); !st.ok()) failed = st.error();
+  }
+  if (failed) {
+    if (encoder->finish_with_error(row_count, *failed)) {
+      // Headers are gone already: the error travels in the body (see docs/api.md).
+      if (exchange.write(encoder->take())) exchange.end_stream();
+      return;
+    }
+    // CSV, Arrow and Parquet cannot say it: the transfer ends without its last chunk, so clients
+    // see a truncated body (the transport closes the connection).
+    exchange.write(encoder->take());
+    spdlog::warn("query {} failed after {} rows: {}: {}; the {} response was cut short", metadata.query_id, row_count,
+                 error_code_name(failed->code), failed->message, formats::format_name(format));
+    return;
+  }
+  if (exchange.write(encoder->take())) exchange.end_stream();
+}
+
+// ?name=value&... of the request target, for the few plain-valued parameters we take.
+std::optional<std::string_view> query_param(std::string_view target, std::string_view name) {
+  const auto q = target.find('?');
+  if (q == std::string_view::npos) return std::nullopt;
+  std::string_view rest = target.substr(q + 1);
+  while (!rest.empty()) {
+    const auto amp = rest.find('&');
+    const auto pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
+    const auto eq = pair.find('=');
+    if (pair.substr(0, eq) == name) return eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+  }
+  return std::nullopt;
+}
+
+Result<std::optional<int64_t>> int_param(std::string_view target, std::string_view name, int64_t min, int64_t max) {
+  auto text = query_param(target, name);
+  if (!text) return std::optional<int64_t>();
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
+  if (ec != std::errc{} || end != text->data() + text->size() || v < min || v > max) {
+    return Error(ErrorCode::kInvalidRequest, fmt::format("'{}' must be a whole number from {} to {}", name, min, max));
+  }
+  return std::optional<int64_t>(v);
+}
+
+json async_info_json(const AsyncQueryInfo& info, int64_t page_rows) {
+  const std::string base = "/v1/queries/" + info.query_id;
+  json out = {{"query_id", info.query_id},
+              {"status", async_state_name(info.state)},
+              {"status_uri", base},
+              {"results_uri", base + "/results"},
+              {"row_count", info.row_count},
+              {"elapsed_ms", std::round(info.elapsed_ms * 1000) / 1000}};
+  if (!info.engine.empty()) out["engine"] = info.engine;
+  if (!info.routing_json.empty()) out["routing"] = json::parse(info.routing_json);
+  if (!info.schema.empty()) {
+    json columns = json::array();
+    for (const auto& c : info.schema) columns.push_back({{"name", c.name}, {"type", c.type.sql_name}});
+    out["columns"] = std::move(columns);
+  }
+  if (info.state == AsyncState::kFinished) {
+    out["page_rows"] = page_rows;
+    out["page_count"] = (info.row_count + page_rows - 1) / page_rows;
+  }
+  if (info.error) {
+    json error = {{"code", error_code_name(info.error->code)}, {"message", info.error->message}};
+    if (info.error->position) error["position"] = *info.error->position;
+    out["error"] = std::move(error);
+  }
+  return out;
+}
+
+}  // namespace
+
+Endpoints::Endpoints(Pipeline& pipeline, LiveCatalog& catalog, const ResultOptions& results)
+    : pipeline_(pipeline), catalog_(catalog), results_(results), async_(std::make_unique<AsyncQueries>(results)) {}
+
 void Endpoints::query(Exchange& exchange) {
   Session session;
-  auto statement = read_statement(exchange, session);
+  QueryRequest request;
+  auto statement = read_statement(exchange, session, &request);
   if (!statement) return;
+  const auto prefer = header_value(exchange.request(), "Prefer");
+  if (request.async || prefer.find("respond-async") != std::string_view::npos) {
+    return submit_async(exchange, *statement, session);
+  }
+  const auto format = accepted_format(exchange, request.format);
+  if (!format) return;
 
   const std::string query_id = pipeline_.new_query_id();
   auto query = pipeline_.run(*statement, session, query_id, &exchange.cancel_token());
@@ -206,32 +401,130 @@ void Endpoints::query(Exchange& exchange) {
     respond_error(exchange, more.error(), query->query_id);
     return;
   }
-  JsonResultWriter writer;
-  json routing = query->decision.to_json();
-  routing.erase("candidates");  // the summary; POST /v1/route has the whole decision
-  writer.begin(query->query_id, query->engine, routing.dump(), stream.schema());
-  int64_t row_count = 0;
-  if (!exchange.begin_stream(200, "application/json")) return stream.cancel(false);
-  while (*more) {
-    row_count += static_cast<int64_t>(batch.row_count());
-    writer.add_batch(batch);
-    if (writer.pending_bytes() >= kFlushBytes && !exchange.write(writer.take())) {
-      stream.cancel(false);  // the client went away
-      return;
-    }
-    batch.clear();
-    more = stream.next(batch);
-    if (!more.ok()) {
-      // Headers are gone already: the error travels in the document (see docs/api.md).
-      writer.finish_with_error(row_count, more.error());
-      exchange.write(writer.take());
-      exchange.end_stream();
+  formats::ResultMetadata metadata{query->query_id, query->engine, routing_summary(query->decision), {}};
+  stream_result(
+      exchange, *format, stream.schema(), metadata, batch, *more, [&](ResultBatch& b) { return stream.next(b); },
+      [&] { stream.cancel(false); }, [&] { return query->elapsed_ms(); });
+  spdlog::debug("query {} on {} as {} in {:.1f} ms", query->query_id, query->engine, formats::format_name(*format),
+                query->elapsed_ms());
+}
+
+void Endpoints::submit_async(Exchange& exchange, const Statement& statement, const Session& session) {
+  const std::string query_id = pipeline_.new_query_id();
+  auto submitted = async_->submit(query_id, [this, statement, session](const std::string& id, CancelToken& cancel) {
+    return pipeline_.run(statement, session, id, &cancel);
+  });
+  if (!submitted.ok()) {
+    respond_error(exchange, submitted.error(), query_id);
+    return;
+  }
+  const std::string base = "/v1/queries/" + query_id;
+  exchange.add_header("Location", base);
+  json out = {{"query_id", query_id}, {"status", "queued"}, {"status_uri", base}, {"results_uri", base + "/results"}};
+  exchange.respond(202, "application/json", out.dump());
+}
+
+void Endpoints::query_status(Exchange& exchange, const std::string& id) {
+  auto info = async_->info(id);
+  if (!info) {
+    respond_error(exchange, Error(ErrorCode::kNotFound,
+                                  fmt::format("no asynchronous query '{}': the id is unknown, or the query expired "
+                                              "(server.results.async_ttl_ms) or was deleted",
+                                              id)));
+    return;
+  }
+  exchange.respond(200, "application/json", async_info_json(*info, static_cast<int64_t>(results_.page_rows)).dump());
+}
+
+void Endpoints::delete_query(Exchange& exchange, const std::string& id) {
+  auto was = async_->cancel_or_drop(id);
+  if (!was) {
+    respond_error(exchange, Error(ErrorCode::kNotFound,
+                                  fmt::format("no asynchronous query '{}': the id is unknown, or the query expired "
+                                              "or was deleted already",
+                                              id)));
+    return;
+  }
+  const bool cancelled = *was == AsyncState::kQueued || *was == AsyncState::kRunning;
+  json out = {{"query_id", id}, {"status", cancelled ? "cancelled" : "deleted"}, {"was", async_state_name(*was)}};
+  exchange.respond(200, "application/json", out.dump());
+}
+
+void Endpoints::query_results(Exchange& exchange, const std::string& id) {
+  const auto& req = exchange.request();
+  const std::string_view target(req.target().data(), req.target().size());
+  std::optional<ResultFormat> explicit_format;
+  if (auto name = query_param(target, "format")) {
+    explicit_format = formats::format_from_name(*name);
+    if (!explicit_format) {
+      respond_error(exchange, Error(ErrorCode::kInvalidRequest, "'format' must be one of json, ndjson, csv, arrow, parquet"));
       return;
     }
   }
-  writer.finish(row_count, query->elapsed_ms());
-  if (exchange.write(writer.take())) exchange.end_stream();
-  spdlog::debug("query {} on {}: {} rows in {:.1f} ms", query->query_id, query->engine, row_count, query->elapsed_ms());
+  auto page = int_param(target, "page", 0, INT64_MAX / kMaxPageRows);
+  auto page_size = int_param(target, "page_size", 1, kMaxPageRows);
+  if (!page.ok() || !page_size.ok()) {
+    respond_error(exchange, !page.ok() ? page.error() : page_size.error());
+    return;
+  }
+  const auto format = accepted_format(exchange, explicit_format);
+  if (!format) return;
+
+  AsyncQueryInfo info;
+  auto spill = async_->result(id, info);
+  if (!spill.ok()) {
+    respond_error(exchange, spill.error(), info.query_id);
+    return;
+  }
+  if (!*spill) {  // not finished yet: the status, and when to look again
+    exchange.add_header("Retry-After", "1");
+    exchange.respond(202, "application/json", async_info_json(info, static_cast<int64_t>(results_.page_rows)).dump());
+    return;
+  }
+  const formats::ResultSpill& result = **spill;
+  const int64_t rows_per_page = page_size->value_or(static_cast<int64_t>(results_.page_rows));
+  const int64_t total = result.rows();
+  const int64_t page_count = (total + rows_per_page - 1) / rows_per_page;
+  // JSON is always a page (the document says which); the other formats give the whole result
+  // unless a page is asked for.
+  const bool paged = page->has_value() || *format == ResultFormat::kJson;
+  const int64_t page_no = page->value_or(0);
+  int64_t first = 0;
+  int64_t end = total;
+  formats::ResultMetadata metadata{info.query_id, info.engine, info.routing_json, {}};
+  exchange.add_header("X-Lakerouter-Total-Rows", std::to_string(total));
+  if (paged) {
+    first = std::min(total, page_no * rows_per_page);
+    end = std::min(total, first + rows_per_page);
+    const std::string base = fmt::format("/v1/queries/{}/results", info.query_id);
+    const bool has_next = page_no + 1 < page_count;
+    const std::string next_uri =
+        has_next ? fmt::format("{}?page={}&page_size={}&format={}", base, page_no + 1, rows_per_page,
+                               formats::format_name(*format))
+                 : std::string();
+    exchange.add_header("X-Lakerouter-Page", std::to_string(page_no));
+    exchange.add_header("X-Lakerouter-Page-Count", std::to_string(page_count));
+    if (has_next) exchange.add_header("Link", fmt::format("<{}>; rel=\"next\"", next_uri));
+    metadata.extra_json = fmt::format(R"("page":{},"page_size":{},"page_count":{},"total_rows":{},"next_uri":{})",
+                                      page_no, rows_per_page, page_count, total,
+                                      has_next ? json(next_uri).dump() : "null");
+  }
+  int64_t at = first;
+  auto read_next = [&](ResultBatch& b) -> Result<bool> {
+    const int64_t n = std::min(kSpillReadRows, end - at);
+    if (n <= 0) return false;
+    LR_TRY(result.read(at, n, b));
+    at += n;
+    return true;
+  };
+  ResultBatch batch;
+  auto has_rows = read_next(batch);
+  if (!has_rows.ok()) {
+    respond_error(exchange, has_rows.error(), info.query_id);
+    return;
+  }
+  stream_result(exchange, *format, result.schema(), metadata, batch, *has_rows, read_next, [] {},
+                [&] { return info.elapsed_ms; });
 }
 
 namespace {

@@ -1,23 +1,35 @@
-// The REST API (docs/api.md): POST /v1/query, POST /v1/route, GET /v1/tables,
-// POST /v1/catalog/refresh, GET /health, GET /ready.
+// The REST API (docs/api.md): POST /v1/query (results as JSON, NDJSON, CSV, Arrow IPC or
+// Parquet, streamed; or asynchronous), GET/DELETE /v1/queries/{id}, GET /v1/queries/{id}/results,
+// POST /v1/route, GET /v1/tables, POST /v1/catalog/refresh, GET /health, GET /ready.
 // Thread-safety: handle() is thread-safe; the pipeline and catalog outlive the handlers.
 #pragma once
 
+#include <memory>
+
 #include "catalog/live_catalog.h"
+#include "frontends/formats/result_encoder.h"
+#include "frontends/http/async_queries.h"
 #include "frontends/http/exchange.h"
+#include "frontends/http/result_options.h"
 #include "server/pipeline.h"
 
 namespace lakerouter::http {
 
 class Endpoints {
  public:
-  Endpoints(Pipeline& pipeline, LiveCatalog& catalog) : pipeline_(pipeline), catalog_(catalog) {}
+  Endpoints(Pipeline& pipeline, LiveCatalog& catalog, const ResultOptions& results = {});
 
   void handle(Exchange& exchange);
 
  private:
-  std::optional<Statement> read_statement(Exchange& exchange, Session& session);
+  struct QueryRequest;
+
+  std::optional<Statement> read_statement(Exchange& exchange, Session& session, QueryRequest* request = nullptr);
   void query(Exchange& exchange);
+  void submit_async(Exchange& exchange, const Statement& statement, const Session& session);
+  void query_status(Exchange& exchange, const std::string& id);
+  void query_results(Exchange& exchange, const std::string& id);
+  void delete_query(Exchange& exchange, const std::string& id);
   void route(Exchange& exchange);
   void tables(Exchange& exchange);
   void refresh_catalog(Exchange& exchange);
@@ -26,6 +38,8 @@ class Endpoints {
 
   Pipeline& pipeline_;
   LiveCatalog& catalog_;
+  ResultOptions results_;
+  std::unique_ptr<AsyncQueries> async_;  // its workers run the pipeline: destroyed first
 };
 
 }  // namespace lakerouter::http

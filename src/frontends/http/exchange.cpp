@@ -11,6 +11,7 @@ unsigned http_status(ErrorCode code) {
     case ErrorCode::kMethodNotAllowed: return 405;
     case ErrorCode::kRequestTimeout: return 408;
     case ErrorCode::kBodyTooLarge: return 413;
+    case ErrorCode::kResultTooLarge: return 507;  // the stored result's cap: stream it instead
     case ErrorCode::kHeadersTooLarge: return 431;
     case ErrorCode::kUnsupportedMediaType: return 415;
     case ErrorCode::kPermissionDenied: return 403;

@@ -114,6 +114,7 @@ class Session : public std::enable_shared_from_this<Session>, public Exchange {
       close_after_response_ = true;
     }
     serializer_.emplace(*stream_header_);
+    stream_open_ = true;
     return ok_ = ok_ && !wait([&](auto done) { bhttp::async_write_header(stream_, *serializer_, done); });
   }
 
@@ -130,6 +131,7 @@ class Session : public std::enable_shared_from_this<Session>, public Exchange {
   }
 
   bool end_stream() override {
+    stream_open_ = false;
     if (!chunked_) return ok_;
     return ok_ = ok_ && !wait([&](auto done) { net::async_write(stream_, bhttp::make_chunk_last(), done); });
   }
@@ -329,7 +331,11 @@ class Session : public std::enable_shared_from_this<Session>, public Exchange {
       ok_ = false;
     }
     handling_ = false;  // a client closing from now on just ends a finished exchange
-    const bool keep_alive = ok_ && parser_->get().keep_alive() && !close_after_response_ && !server_.stopping;
+    // A handler that began a stream and returned without ending it aborts the response (an error
+    // its format cannot express): closing without the last chunk shows the client a truncated body.
+    const bool keep_alive =
+        ok_ && !stream_open_ && parser_->get().keep_alive() && !close_after_response_ && !server_.stopping;
+    stream_open_ = false;
     serializer_.reset();
     stream_header_.reset();
     extra_headers_.clear();
@@ -359,6 +365,7 @@ class Session : public std::enable_shared_from_this<Session>, public Exchange {
   bool reading_ = false;  // a request is being read (the read timer applies)
   bool read_timed_out_ = false;
   bool chunked_ = true;
+  bool stream_open_ = false;  // begin_stream() without end_stream() yet
   bool close_after_response_ = false;
   std::array<char, kDrainChunk> drain_buffer_{};
   std::chrono::steady_clock::time_point drain_deadline_;

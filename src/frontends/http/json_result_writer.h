@@ -4,6 +4,10 @@
 //   {"query_id":..., "engine":..., "routing":{...}, "columns":[{"name","type"}...], "rows":[[...]...],
 //    "row_count":N, "elapsed_ms":X}            (or ..."row_count":N, "error":{...}} mid-stream)
 //
+// and as NDJSON (application/x-ndjson): one object per row, keys = column names, values encoded
+// as in the JSON document; no header line (routing metadata goes in response headers); after an
+// error mid-stream, a last line {"error":{...},"query_id":...,"row_count":N}.
+//
 // Value encoding: integers as JSON numbers (128-bit too); DECIMAL as a string with its exact
 // digits ("1234.50"); floating point as numbers (NaN/Infinity as strings); DATE, TIME and
 // TIMESTAMP as ISO 8601 strings (TIMESTAMPTZ in UTC with "Z"); BLOB as base64; lists, structs
@@ -17,24 +21,43 @@
 #include "core/result_batch.h"
 #include "core/status.h"
 #include "core/types.h"
+#include "frontends/formats/result_encoder.h"
 
 namespace lakerouter::http {
 
-class JsonResultWriter {
+class JsonResultWriter : public formats::ResultEncoder {
  public:
   JsonResultWriter();
-  ~JsonResultWriter();
+  ~JsonResultWriter() override;
 
   // `routing_json` is a JSON object (the routing decision's summary), written as "routing".
   void begin(std::string_view query_id, std::string_view engine, std::string_view routing_json,
              const ResultSchema& schema);
-  void add_batch(const ResultBatch& batch);
-  void finish(int64_t row_count, double elapsed_ms);
-  void finish_with_error(int64_t row_count, const Error& error);
 
-  // Encoded bytes not yet taken; take() hands them over and empties the buffer.
-  size_t pending_bytes() const;
-  std::string take();
+  // ResultEncoder
+  Status begin(const ResultSchema& schema, const formats::ResultMetadata& metadata) override;
+  Status add_batch(const ResultBatch& batch) override;
+  Status finish(int64_t row_count, double elapsed_ms) override;
+  bool finish_with_error(int64_t row_count, const Error& error) override;
+  size_t pending_bytes() const override;
+  std::string take() override;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+class NdjsonResultWriter : public formats::ResultEncoder {
+ public:
+  NdjsonResultWriter();
+  ~NdjsonResultWriter() override;
+
+  Status begin(const ResultSchema& schema, const formats::ResultMetadata& metadata) override;
+  Status add_batch(const ResultBatch& batch) override;
+  Status finish(int64_t row_count, double elapsed_ms) override;
+  bool finish_with_error(int64_t row_count, const Error& error) override;
+  size_t pending_bytes() const override;
+  std::string take() override;
 
  private:
   struct Impl;

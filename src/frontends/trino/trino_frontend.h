@@ -1,6 +1,6 @@
 // TrinoFrontend: the Trino client protocol on the HTTP port (POST /v1/statement, nextUri
 // paging, DELETE to cancel, GET /v1/info), so that the trino CLI, the Python client, the JDBC
-// driver and Trino Gateway treat lakerouter as a Trino coordinator. See docs/protocols.md.
+// driver and Trino Gateway treat lakerouter as a Trino coordinator. See docs/trino-protocol.md.
 // Thread-safety: handle() is thread-safe.
 #pragma once
 
