@@ -42,6 +42,17 @@ std::string substitute_query(std::string_view table) {
         "WHERE comment = '{}') THEN 'r' ELSE relkind END AS relkind) FROM pg_catalog.pg_class",
         kLakeTableComment);
   }
+  if (table == "pg_attribute") {
+    // DuckDB's atttypid holds its own LogicalTypeId, which its pg_type does not list: JDBC's
+    // getColumns joins the two and found nothing. Each id becomes the PostgreSQL OID pg_type has
+    // (unsigned and 128-bit integers as numeric; nested and other types as varchar, their text).
+    return "SELECT * REPLACE (CASE atttypid WHEN 10 THEN 16 WHEN 11 THEN 21 WHEN 12 THEN 21 WHEN 13 THEN 23 "
+           "WHEN 14 THEN 20 WHEN 15 THEN 1082 WHEN 16 THEN 1083 WHEN 17 THEN 1114 WHEN 18 THEN 1114 "
+           "WHEN 19 THEN 1114 WHEN 20 THEN 1114 WHEN 21 THEN 1700 WHEN 22 THEN 700 WHEN 23 THEN 701 "
+           "WHEN 26 THEN 17 WHEN 27 THEN 1186 WHEN 28 THEN 21 WHEN 29 THEN 23 WHEN 30 THEN 20 WHEN 31 THEN 1700 "
+           "WHEN 32 THEN 1184 WHEN 34 THEN 1266 WHEN 36 THEN 1560 WHEN 49 THEN 1700 WHEN 50 THEN 1700 "
+           "WHEN 54 THEN 2950 ELSE 1043 END AS atttypid) FROM pg_catalog.pg_attribute";
+  }
   return {};
 }
 

@@ -11,6 +11,9 @@
 //   - pg_catalog.pg_class        -> the same rows, with relkind 'r' for the views the DuckDB engine
 //                                   creates for lake tables (marked with kLakeTableComment): users
 //                                   see lake tables as tables in \d and \dt, as on every other engine
+//   - pg_catalog.pg_attribute    -> the same rows, atttypid as PostgreSQL type OIDs that pg_type
+//                                   lists (DuckDB stores its own type ids there; JDBC's getColumns
+//                                   joins the two)
 //   - pg_catalog.array_to_string -> array_to_string (DuckDB has it, but not under pg_catalog)
 //   - `x OPERATOR(pg_catalog.~) 'pattern'` (psql's name patterns) -> regexp_matches(x, 'pattern');
 //     DuckDB parses it but keeps only the operator's schema, so the spelling is checked in the text

@@ -247,9 +247,6 @@ def test_pgjdbc_table_query_matches_http(router, probe_classpath, pg_target):
     assert_pg_types(types, out.types)
 
 
-@pytest.mark.xfail(strict=True, reason="known gap (docs/pgwire.md): DuckDB's pg_attribute.atttypid holds DuckDB type ids "
-                   "that its pg_type does not list, so pgjdbc's getColumns join finds no rows, and getTables "
-                   "casts to regclass, which DuckDB lacks")
 def test_pgjdbc_database_metadata(router, probe_classpath, pg_target):
     """getTables / getColumns on tpch.nation: the table and its columns, or a clean SQLException."""
     lakerouter_only(pg_target)

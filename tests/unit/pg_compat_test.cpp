@@ -118,6 +118,16 @@ TEST_F(PgCompatDuckDB, ListDatabases) {
   EXPECT_NE(listed.front().find("|lakerouter|UTF8|C|C|NULL|libc|"), std::string::npos) << listed.front();
 }
 
+// pgjdbc's getColumns joins pg_attribute with pg_type on the type OID (shortened to that join).
+TEST_F(PgCompatDuckDB, AttributeTypesArePostgresOids) {
+  run("CREATE TABLE main.typed(i INTEGER, b BIGINT, v VARCHAR, d DATE, n DECIMAL(12, 2), f DOUBLE, t TIMESTAMP)");
+  const std::string sql = for_duckdb(
+      "SELECT a.attname, t.typname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid "
+      "JOIN pg_catalog.pg_type t ON a.atttypid = t.oid WHERE c.relname = 'typed' ORDER BY a.attnum");
+  EXPECT_EQ(rows(sql), (std::vector<std::string>{"i|int4", "b|int8", "v|varchar", "d|date", "n|numeric", "f|float8",
+                                                 "t|timestamp"}));
+}
+
 TEST_F(PgCompatDuckDB, CatalogTablesAsSubqueriesAndInCtes) {
   // The substitute keeps the table's name as its alias, in subqueries and CTEs alike.
   const std::string sql = for_duckdb(
