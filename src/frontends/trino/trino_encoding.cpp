@@ -116,9 +116,8 @@ void write_type_signature(JsonWriter& w, const ColumnType& type) {
 }
 
 void append_trino_time(std::string& out, int64_t micros) {
-  const int64_t secs = micros / kMicrosPerSecond;
-  fmt::format_to(std::back_inserter(out), "{:02}:{:02}:{:02}.{:06}", secs / 3600, secs / 60 % 60, secs % 60,
-                 micros % kMicrosPerSecond);
+  append_time(out, micros);  // core's formatter; Trino always spells the six fraction digits
+  if (micros % kMicrosPerSecond == 0) out.append(".000000");
 }
 
 void append_trino_timestamp(std::string& out, int64_t micros, bool utc) {
