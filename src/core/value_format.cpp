@@ -1,7 +1,9 @@
 #include "core/value_format.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -62,15 +64,29 @@ void append_date(std::string& out, int64_t days) {
     out.append(days > 0 ? "infinity" : "-infinity");
     return;
   }
+  // Large results repeat dates (a few thousand distinct days in millions of rows): a small
+  // direct-mapped cache per thread beats the calendar arithmetic.
+  struct Slot {
+    int64_t days = std::numeric_limits<int64_t>::min();
+    std::array<char, 10> text{};
+  };
+  thread_local std::array<Slot, 1024> cache;
+  Slot& slot = cache[static_cast<uint64_t>(days) % cache.size()];
+  if (slot.days == days) {
+    out.append(slot.text.data(), slot.text.size());
+    return;
+  }
   int64_t y = 0;
   unsigned m = 0, d = 0;
   civil_from_days(days, y, m, d);
   if (y >= 0 && y <= 9999) {
-    char buf[10] = {'0', '0', '0', '0', '-', '0', '0', '-', '0', '0'};
-    put_digits(buf, static_cast<uint64_t>(y), 4);
-    put_digits(buf + 5, m, 2);
-    put_digits(buf + 8, d, 2);
-    out.append(buf, sizeof(buf));
+    std::array<char, 10> buf = {'0', '0', '0', '0', '-', '0', '0', '-', '0', '0'};
+    put_digits(buf.data(), static_cast<uint64_t>(y), 4);
+    put_digits(buf.data() + 5, m, 2);
+    put_digits(buf.data() + 8, d, 2);
+    out.append(buf.data(), buf.size());
+    slot.days = days;
+    slot.text = buf;
   } else {
     fmt::format_to(std::back_inserter(out), "{:+05}-{:02}-{:02}", y, m, d);  // ISO 8601 expanded year
   }

@@ -15,12 +15,14 @@ Watchdog::~Watchdog() {
 
 Watchdog::Id Watchdog::schedule(Clock::time_point deadline, std::function<void()> callback) {
   Id id;
+  bool sooner = false;
   {
     std::lock_guard lock(mu_);
     id = next_id_++;
     entries_.emplace(id, Entry{deadline, std::move(callback)});
+    sooner = deadline < sleeping_until_;
   }
-  wake_.notify_all();
+  if (sooner) wake_.notify_all();
   return id;
 }
 
@@ -42,11 +44,13 @@ void Watchdog::run() {
       }
     }
     if (due_id == 0 || next_due > Clock::now()) {
+      sleeping_until_ = next_due;
       if (due_id == 0) {
         wake_.wait(lock);
       } else {
         wake_.wait_until(lock, next_due);
       }
+      sleeping_until_ = Clock::time_point::min();
       continue;
     }
     auto& entry = entries_.at(due_id);

@@ -46,6 +46,9 @@ class Watchdog {
   Id next_id_ = 1;               // guarded by mu_
   Id running_ = 0;               // entry whose callback runs now; guarded by mu_
   bool stopping_ = false;        // guarded by mu_
+  // What the thread sleeps until; min() while it is awake (it scans the entries before sleeping
+  // again). A new entry due later needs no wake-up: one per query would cost a thread switch.
+  Clock::time_point sleeping_until_ = Clock::time_point::min();  // guarded by mu_
   std::thread thread_;
 };
 

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "core/read_ahead_stream.h"
 #include "core/utf8.h"
 #include "server/explain_route.h"
 #include "sql/analyzer.h"
@@ -164,9 +165,8 @@ Result<RoutedStatement> Pipeline::route(const Statement& statement, const Sessio
 
 Result<RoutedStatement> Pipeline::route_with(const Statement& statement, const Session& session,
                                              std::span<const routing::EngineState> states) const {
-  auto profile = sql::analyze(statement.sql);
-  // Several statements: a script, which only an engine that takes scripts may run.
-  if (!profile.ok() && profile.error().code == ErrorCode::kMultipleStatements) profile = sql::analyze_script(statement.sql);
+  // Several statements make a script, which only an engine that takes scripts may run.
+  auto profile = profiles_.analyze(statement.sql);
   if (!profile.ok()) return profile.error();
   // COPY and EXPORT read or write files (or the server's own stdout) on the engine's host: never
   // for clients. Results leave through the front-ends (pgwire's COPY TO STDOUT, HTTP text/csv).
@@ -345,8 +345,10 @@ Status Pipeline::start_on(Engine& engine, const Statement& statement, const Rout
   ResultBatch first;
   auto more = guarded->next(first);
   if (!more.ok()) return more.error();
-  query.stream = std::make_unique<PrefetchedStream>(std::move(guarded), std::move(first), *more, monitor_,
-                                                    std::string(engine.name()));
+  // Large results read ahead on a thread of their own while the front-end encodes (from the third
+  // batch on: small results never start it).
+  query.stream = std::make_unique<ReadAheadStream>(std::make_unique<PrefetchedStream>(
+      std::move(guarded), std::move(first), *more, monitor_, std::string(engine.name())));
   return Status::Ok();
 }
 

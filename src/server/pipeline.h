@@ -31,6 +31,7 @@
 #include "engines/engine_monitor.h"
 #include "engines/engine.h"
 #include "routing/router.h"
+#include "sql/profile_cache.h"
 #include "sql/query_profile.h"
 
 namespace lakerouter {
@@ -103,6 +104,7 @@ class Pipeline {
   PipelineOptions options_;
   const LiveCatalog& catalog_;
   const routing::Router& router_;
+  mutable sql::ProfileCache profiles_;  // thread-safe; route() const fills it
   Watchdog watchdog_;
   mutable EngineMonitor monitor_;  // thread-safe; route() const reads the breakers
   std::map<std::string, std::unique_ptr<AdmissionGate>, std::less<>> gates_;  // thread-safe gates

@@ -17,4 +17,10 @@ StatementKind to_statement_kind(duckdb::StatementType type);
 // character position, and a text without statements kEmptySql.
 Status run_parser(std::string_view sql, duckdb::Parser& parser);
 
+// parse() keeps the tree of a one-statement text for the calling thread; analysis of the same
+// text then takes it instead of parsing again (a front-end splits a text, then the pipeline
+// analyzes it: the pgwire simple-query path). Returns false when the last parse on this thread
+// was of another text.
+bool take_parsed(std::string_view sql, duckdb::vector<duckdb::unique_ptr<duckdb::SQLStatement>>& statements);
+
 }  // namespace lakerouter::sql::internal

@@ -86,8 +86,31 @@ Status run_parser(std::string_view sql, duckdb::Parser& parser) {
 
 }  // namespace internal
 
+namespace internal {
+namespace {
+
+// The tree parse() kept, and the text it is of (without a terminating ';').
+struct KeptTree {
+  std::string text;
+  duckdb::vector<duckdb::unique_ptr<duckdb::SQLStatement>> statements;
+};
+thread_local KeptTree kept;
+
+}  // namespace
+
+bool take_parsed(std::string_view sql, duckdb::vector<duckdb::unique_ptr<duckdb::SQLStatement>>& statements) {
+  if (kept.statements.empty() || kept.text != sql) return false;
+  statements = std::move(kept.statements);
+  kept.statements.clear();
+  kept.text.clear();
+  return true;
+}
+
+}  // namespace internal
+
 Result<ParsedSql> parse(std::string_view sql) {
   duckdb::Parser parser;
+  internal::kept.statements.clear();
   if (Status s = internal::run_parser(sql, parser); !s.ok()) return s.error();
   ParsedSql parsed;
   size_t next = 0;  // DuckDB reports each statement's length but not always its location
@@ -98,6 +121,10 @@ Result<ParsedSql> parse(std::string_view sql) {
     parsed.spans.push_back({offset, length});
     next = offset + length;
     if (next < sql.size() && sql[next] == ';') ++next;
+  }
+  if (parsed.spans.size() == 1 && parsed.spans[0].offset == 0) {  // positions in the tree hold for the span too
+    internal::kept.text.assign(sql.substr(0, parsed.spans[0].length));
+    internal::kept.statements = std::move(parser.statements);
   }
   return parsed;
 }

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "sql/analyzer.h"
+#include "sql/profile_cache.h"
 #include "sql/dialect.h"
 #include "sql/portability.h"
 #include "sql/explain_route.h"
@@ -350,6 +351,30 @@ TEST(Aggregates, ComeFromDuckDBsCatalog) {
   EXPECT_TRUE(is_aggregate_function("arg_max"));
   EXPECT_FALSE(is_aggregate_function("upper"));
   EXPECT_FALSE(is_aggregate_function("abs"));
+}
+
+TEST(ProfileCache, GivesWhatAnalysisGivesAndKeepsTheMostRecentTexts) {
+  ProfileCache cache(2);
+  const std::string a = "SELECT id FROM users WHERE id = $1";
+  auto first = cache.analyze(a);
+  auto again = cache.analyze(a);
+  ASSERT_TRUE(first.ok() && again.ok());
+  EXPECT_EQ(again->fingerprint, analyze(a)->fingerprint);
+  ASSERT_EQ(again->tables.size(), 1u);
+  EXPECT_EQ(again->tables[0].name, analyze(a)->tables[0].name);
+  EXPECT_EQ(cache.size(), 1u);
+  // A script is analyzed as one; errors are answered but not kept.
+  auto script = cache.analyze("BEGIN; INSERT INTO t VALUES (1); COMMIT");
+  ASSERT_TRUE(script.ok());
+  EXPECT_EQ(script->statement_count, 3);
+  EXPECT_EQ(cache.analyze("SELEC 1").error().code, ErrorCode::kSyntaxError);
+  EXPECT_EQ(cache.size(), 2u);
+  // Over capacity, the least recently used goes: `a` was used before the script.
+  ASSERT_TRUE(cache.analyze("SELECT 2").ok());
+  EXPECT_EQ(cache.size(), 2u);
+  ProfileCache none(0);
+  EXPECT_TRUE(none.analyze(a).ok());
+  EXPECT_EQ(none.size(), 0u);
 }
 
 }  // namespace

@@ -1,8 +1,11 @@
+#include <atomic>
 #include <set>
+#include <thread>
 
 #include <gtest/gtest.h>
 
 #include "core/cancel_token.h"
+#include "core/read_ahead_stream.h"
 #include "core/result_batch.h"
 #include "core/status.h"
 #include "core/utf8.h"
@@ -110,6 +113,74 @@ TEST(ValueFormat, DecimalsAreExact) {
   std::string s;
   append_int128(s, -(static_cast<__int128>(1) << 64));
   EXPECT_EQ(s, "-18446744073709551616");
+}
+
+// Counts 0, 1, 2, ... in batches of `per_batch`; a cancel makes the next next() fail.
+class NumbersStream final : public ResultStream {
+ public:
+  NumbersStream(int batches, int per_batch, std::atomic<int>* calls = nullptr)
+      : batches_(batches), per_batch_(per_batch), calls_(calls) {}
+  const ResultSchema& schema() const override { return schema_; }
+  Result<bool> next(ResultBatch& batch) override {
+    if (calls_) ++*calls_;
+    if (cancelled_) return Error(ErrorCode::kQueryCancelled, "cancelled");
+    // As engines do: the first call shapes the batch, later ones append to it.
+    if (produced_ == 0) batch.reset(schema_);
+    EXPECT_EQ(batch.column_count(), 1u);
+    EXPECT_EQ(batch.row_count(), 0u);
+    if (produced_ == batches_) return false;
+    for (int i = 0; i < per_batch_; ++i) batch.column(0).append_int64(int64_t{produced_} * per_batch_ + i);
+    ++produced_;
+    return true;
+  }
+  void cancel(bool) override { cancelled_ = true; }
+  std::optional<int64_t> rows_changed() const override { return produced_ == batches_ ? std::optional<int64_t>(7) : std::nullopt; }
+
+ private:
+  ResultSchema schema_ = {{"n", {TypeId::kBigInt, 0, 0, "BIGINT"}}};
+  int batches_;
+  int per_batch_;
+  int produced_ = 0;
+  std::atomic<bool> cancelled_{false};
+  std::atomic<int>* calls_;
+};
+
+TEST(ReadAheadStream, HandsOutEveryRowInOrder) {
+  for (int batches : {0, 1, 2, 3, 50}) {
+    SCOPED_TRACE(batches);
+    ReadAheadStream stream(std::make_unique<NumbersStream>(batches, 100));
+    ResultBatch batch;
+    int64_t expected = 0;
+    while (true) {
+      batch.clear();  // as front-ends do
+      auto more = stream.next(batch);
+      ASSERT_TRUE(more.ok());
+      if (!*more) break;
+      for (size_t r = 0; r < batch.row_count(); ++r) ASSERT_EQ(batch.column(0).int64_at(r), expected++);
+    }
+    EXPECT_EQ(expected, int64_t{batches} * 100);
+    EXPECT_EQ(stream.rows_changed(), std::optional<int64_t>(7));
+    auto after = stream.next(batch);  // past the end: still the end
+    ASSERT_TRUE(after.ok());
+    EXPECT_FALSE(*after);
+  }
+}
+
+TEST(ReadAheadStream, ReadsAheadBoundedAndStopsWhenDropped) {
+  std::atomic<int> calls{0};
+  {
+    ReadAheadStream stream(std::make_unique<NumbersStream>(1000, 10, &calls), /*start_after=*/1, /*depth=*/2);
+    ResultBatch batch;
+    auto own = stream.next(batch);  // the consumer's own read
+    ASSERT_TRUE(own.ok() && *own);
+    batch.clear();
+    auto ahead = stream.next(batch);  // starts the reader
+    ASSERT_TRUE(ahead.ok() && *ahead);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    // Two waiting plus one being read at most, not the whole result.
+    EXPECT_LE(calls.load(), 2 + 3);
+  }  // dropped mid-result: the reader stops (joined by the destructor)
+  EXPECT_LT(calls.load(), 10);
 }
 
 TEST(ResultBatch, StoresColumnsByPhysicalKind) {

@@ -509,14 +509,14 @@ TEST(PostgresEngine, EmptyResultKeepsItsSchema) {
 TEST(PostgresEngine, SyntaxErrorsCarryTheirCharacterPosition) {
   REQUIRE_PG();
   auto engine = open_engine();
-  auto plain = engine->execute(Statement("SELECT id, FROM users"), Session());
+  auto plain = run(*engine, "SELECT id, FROM users");
   ASSERT_FALSE(plain.ok());
   EXPECT_EQ(plain.error().code, ErrorCode::kSyntaxError);
   EXPECT_EQ(plain.error().position, 11u);
   EXPECT_NE(plain.error().message.find("syntax error at or near \"FROM\""), std::string::npos) << plain.error().message;
   EXPECT_NE(plain.error().message.find("SQLSTATE 42601"), std::string::npos);
   // Characters, not bytes: é is two bytes in UTF-8.
-  auto wide = engine->execute(Statement("SELECT 'é', FROM users"), Session());
+  auto wide = run(*engine, "SELECT 'é', FROM users");
   ASSERT_FALSE(wide.ok());
   EXPECT_EQ(wide.error().position, 12u);
 }
@@ -524,20 +524,20 @@ TEST(PostgresEngine, SyntaxErrorsCarryTheirCharacterPosition) {
 TEST(PostgresEngine, UnknownTablesColumnsAndFunctionsAreReportedBeforeAnyRow) {
   REQUIRE_PG();
   auto engine = open_engine();
-  auto table = engine->execute(Statement("SELECT * FROM no_such_table"), Session());
+  auto table = run(*engine, "SELECT * FROM no_such_table");
   ASSERT_FALSE(table.ok());
   EXPECT_EQ(table.error().code, ErrorCode::kUnknownTable);
   EXPECT_EQ(table.error().position, 14u);
   EXPECT_NE(table.error().message.find("relation \"no_such_table\" does not exist"), std::string::npos);
-  auto column = engine->execute(Statement("SELECT no_such_column FROM users"), Session());
+  auto column = run(*engine, "SELECT no_such_column FROM users");
   ASSERT_FALSE(column.ok());
   EXPECT_EQ(column.error().code, ErrorCode::kBindError);
   EXPECT_EQ(column.error().position, 7u);
-  auto function = engine->execute(Statement("SELECT no_such_function(1)"), Session());
+  auto function = run(*engine, "SELECT no_such_function(1)");
   ASSERT_FALSE(function.ok());
   EXPECT_EQ(function.error().code, ErrorCode::kUnknownObject);
   EXPECT_NE(function.error().message.find("Hint:"), std::string::npos) << function.error().message;
-  auto two = engine->execute(Statement("SELECT 1; SELECT 2"), Session());
+  auto two = run(*engine, "SELECT 1; SELECT 2");
   ASSERT_FALSE(two.ok());
   EXPECT_EQ(two.error().code, ErrorCode::kMultipleStatements);
   auto division = run(*engine, "SELECT 1 / (id - id) FROM users");  // an execution error, from next()
@@ -765,12 +765,40 @@ TEST(PostgresEngine, StatementsArePreparedOncePerConnection) {
   options.prepared_statements_per_connection = 2;
   auto engine = open_engine(options);
   const std::string sql = "SELECT count(*) FROM users WHERE id < $1";
+  const std::string count_named = "SELECT count(*) FROM pg_prepared_statements WHERE statement = $1";
   EXPECT_EQ(scalar(*engine, sql, {int64_t{10}}), "9");
   EXPECT_EQ(scalar(*engine, sql, {int64_t{20}}), "19");
-  EXPECT_EQ(scalar(*engine, "SELECT count(*) FROM pg_prepared_statements WHERE statement = $1", {sql}), "1");
-  // The cache holds two: the lookup above and this one pushed the first out (least recently used).
-  EXPECT_EQ(scalar(*engine, "SELECT count(*) FROM pg_prepared_statements"), "2");
-  EXPECT_EQ(scalar(*engine, "SELECT count(*) FROM pg_prepared_statements WHERE statement = $1", {sql}), "0");
+  EXPECT_EQ(scalar(*engine, count_named, {sql}), "1");
+  // The cache holds two: this statement pushes the first out (least recently used).
+  EXPECT_EQ(scalar(*engine, "SELECT count(*) FROM pg_prepared_statements WHERE statement <> $1", {std::string("-")}),
+            "2");
+  EXPECT_EQ(scalar(*engine, count_named, {sql}), "0");
+}
+
+TEST(PostgresEngine, ATextWithoutParametersIsPreparedWhenItComesAgain) {
+  REQUIRE_PG();
+  auto options = pg_options(1);
+  options.prepared_statements_per_connection = 3;
+  auto engine = open_engine(options);
+  const std::string count_named = "SELECT count(*) FROM pg_prepared_statements WHERE statement = $1";
+  EXPECT_EQ(scalar(*engine, "SELECT 40 + 2"), "42");
+  EXPECT_EQ(scalar(*engine, count_named, {std::string("SELECT 40 + 2")}), "0");  // ran unprepared
+  EXPECT_EQ(scalar(*engine, "SELECT 40 + 2"), "42");
+  EXPECT_EQ(scalar(*engine, count_named, {std::string("SELECT 40 + 2")}), "1");  // the second time: prepared
+  // With the cache full (count_named and two texts), texts without parameters stay unprepared
+  // instead of pushing out statements made for reuse.
+  EXPECT_EQ(scalar(*engine, "SELECT 41 + 1"), "42");
+  EXPECT_EQ(scalar(*engine, "SELECT 41 + 1"), "42");
+  EXPECT_EQ(scalar(*engine, "SELECT 39 + 3"), "42");
+  EXPECT_EQ(scalar(*engine, "SELECT 39 + 3"), "42");
+  EXPECT_EQ(scalar(*engine, count_named, {std::string("SELECT 39 + 3")}), "0");
+  EXPECT_EQ(scalar(*engine, count_named, {std::string("SELECT 40 + 2")}), "1");
+  // The schema of an unprepared statement comes with its first result, rows or none.
+  auto empty = run(*engine, "SELECT id, email FROM users WHERE id < -1");
+  ASSERT_TRUE(empty.ok()) << empty.error().message;
+  ASSERT_EQ(empty->schema.size(), 2u);
+  EXPECT_EQ(empty->schema[1].name, "email");
+  EXPECT_TRUE(empty->values.empty());
 }
 
 TEST(PostgresEngine, ACachedStatementFollowsAChangedTable) {

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <fmt/format.h>
@@ -165,6 +166,9 @@ struct Connection {
   bool reused = false;                          // handed out from the idle list, not new
   std::optional<int64_t> statement_timeout_ms;  // as lakerouter set it; nullopt: the server's own
   std::unordered_map<std::string, PreparedStatement> prepared;  // by SQL text
+  // Hashes of parameterless texts run once unprepared (see should_run_unprepared). A hash
+  // collision merely prepares early.
+  std::unordered_set<size_t> seen;
   uint64_t prepared_count = 0;
   uint64_t uses = 0;
   // The server said it is closing the session (FATAL while idle: pg_terminate_backend, shutdown).
@@ -506,11 +510,25 @@ Status look_up_types(Lease& lease, const std::vector<Oid>& oids) {
   return Status::Ok();
 }
 
-// How to read each result column: built-in types directly, others from pg_type.
+// How to read each result column, from what the engine knows: built-in types directly, others
+// from its pg_type cache; a type it does not know (or one dropped since) reads as text.
+std::vector<ColumnDecoder> known_decoders(Pool& pool, const PGresult* described) {
+  std::vector<ColumnDecoder> decoders;
+  for (int i = 0; i < PQnfields(described); ++i) {
+    const Oid oid = PQftype(described, i);
+    if (auto builtin = builtin_decoder(oid, PQfmod(described, i))) {
+      decoders.push_back(std::move(*builtin));
+    } else {
+      decoders.push_back(catalog_decoder(pool.types().find(oid).value_or(PgTypeInfo{fmt::format("oid {}", oid)})));
+    }
+  }
+  return decoders;
+}
+
+// The same after looking up, in pg_type, the types the engine does not know yet.
 Result<std::vector<ColumnDecoder>> column_decoders(Lease& lease, const PGresult* described) {
-  const int n = PQnfields(described);
   std::vector<Oid> unknown;
-  for (int i = 0; i < n; ++i) {
+  for (int i = 0; i < PQnfields(described); ++i) {
     const Oid oid = PQftype(described, i);
     if (!builtin_decoder(oid, PQfmod(described, i)) && !lease.pool().types().find(oid) &&
         std::find(unknown.begin(), unknown.end(), oid) == unknown.end()) {
@@ -518,17 +536,28 @@ Result<std::vector<ColumnDecoder>> column_decoders(Lease& lease, const PGresult*
     }
   }
   if (!unknown.empty()) LR_TRY(look_up_types(lease, unknown));
-  std::vector<ColumnDecoder> decoders;
-  for (int i = 0; i < n; ++i) {
-    const Oid oid = PQftype(described, i);
-    if (auto builtin = builtin_decoder(oid, PQfmod(described, i))) {
-      decoders.push_back(std::move(*builtin));
-    } else {
-      // A type dropped since the statement was described reads as text.
-      decoders.push_back(catalog_decoder(lease.pool().types().find(oid).value_or(PgTypeInfo{fmt::format("oid {}", oid)})));
-    }
+  return known_decoders(lease.pool(), described);
+}
+
+ResultSchema schema_of(const PGresult* described, const std::vector<ColumnDecoder>& decoders) {
+  ResultSchema schema;
+  for (int i = 0; i < PQnfields(described); ++i) {
+    schema.push_back(ColumnInfo{PQfname(described, i), decoders[static_cast<size_t>(i)].type});
   }
-  return decoders;
+  return schema;
+}
+
+// Whether a statement not prepared on this connection runs unprepared, in one round trip, rather
+// than prepared, described and cached. Statements with parameters are made to be reused, and are
+// prepared. A parameterless text is prepared only when it comes a second time and the cache has
+// room: texts with inlined literals (lookups by id in simple-query mode) are seldom reused before
+// they would be evicted, and each would cost a prepare, a describe and a DEALLOCATE.
+bool should_run_unprepared(Connection& conn, const Statement& statement, const Pool& pool) {
+  if (!statement.params.empty()) return false;
+  if (conn.prepared.size() >= static_cast<size_t>(pool.options().prepared_statements_per_connection)) return true;
+  constexpr size_t kMaxSeen = 4096;  // then forgotten wholesale: at worst one more unprepared run each
+  if (conn.seen.size() >= kMaxSeen) conn.seen.clear();
+  return conn.seen.insert(std::hash<std::string>{}(statement.sql)).second;
 }
 
 // Keeps the per-connection cache within its bound by deallocating the least recently used.
@@ -566,9 +595,7 @@ Result<PreparedStatement> prepare(Lease& lease, const std::string& sql) {
   if (!decoders.ok()) return decoders.error();
   statement.param_count = PQnparams(described.get());
   statement.decoders = std::move(*decoders);
-  for (int i = 0; i < PQnfields(described.get()); ++i) {
-    statement.schema.push_back(ColumnInfo{PQfname(described.get(), i), statement.decoders[i].type});
-  }
+  statement.schema = schema_of(described.get(), statement.decoders);
   statement.last_used = ++conn.uses;
   conn.prepared.emplace(sql, statement);
   return statement;
@@ -593,9 +620,10 @@ bool is_stale_plan(const PGresult* r) {
 
 // --- The stream --------------------------------------------------------------------------------
 
-// Runs one prepared statement on a leased connection and streams its rows. The statement starts
-// on the first next(), so a cancel() before it means it never runs. The connection goes back to
-// the pool as soon as the last result is read, not when the stream is destroyed.
+// Runs one statement on a leased connection and streams its rows: a prepared one, or (no name)
+// an unprepared one whose schema comes with its first result. The statement starts on the first
+// next(), so a cancel() before it means it never runs. The connection goes back to the pool as
+// soon as the last result is read, not when the stream is destroyed.
 class PostgresStream final : public ResultStream {
  public:
   PostgresStream(Lease lease, PreparedStatement prepared, std::vector<std::optional<std::string>> params,
@@ -645,12 +673,15 @@ class PostgresStream final : public ResultStream {
  private:
   enum class State { kReady, kRunning, kDone };
 
+  bool unprepared() const { return prepared_.name.empty(); }
+
   // Sends the statement and reads its first result; a cached plan whose result columns changed is
   // prepared again once (nothing ran: the server refuses it before execution).
   Result<ResultPtr> begin() {
     for (int attempt = 0;; ++attempt) {
       LR_TRY(send());
       auto first = next_result();
+      if (unprepared() && first.ok() && *first && !failed(first->get())) LR_TRY(describe_unprepared(first->get()));
       if (!first.ok() || attempt > 0 || !*first || !is_stale_plan(first->get())) return first;
       drain();
       LR_TRY(forget(*lease_, sql_));
@@ -664,8 +695,11 @@ class PostgresStream final : public ResultStream {
     std::lock_guard lock(cancel_mu_);
     if (cancelled_) return stopped_error();
     PGconn* pg = lease_->pg();
-    if (!PQsendQueryPrepared(pg, prepared_.name.c_str(), static_cast<int>(param_ptrs_.size()), param_ptrs_.data(),
-                             nullptr, nullptr, /*resultFormat=text*/ 0)) {
+    const int sent = unprepared()
+                         ? PQsendQueryParams(pg, sql_.c_str(), 0, nullptr, nullptr, nullptr, nullptr, /*text*/ 0)
+                         : PQsendQueryPrepared(pg, prepared_.name.c_str(), static_cast<int>(param_ptrs_.size()),
+                                               param_ptrs_.data(), nullptr, nullptr, /*resultFormat=text*/ 0);
+    if (!sent) {
       return connection_lost(*pool_, PQerrorMessage(pg));
     }
     // Right after sending, as libpq requires: rows then arrive one PGresult each, never the
@@ -676,8 +710,48 @@ class PostgresStream final : public ResultStream {
     return Status::Ok();
   }
 
+  // The schema of an unprepared statement, from its first result. A type the engine does not know
+  // yet is looked up in pg_type, which needs the connection: the results are read ahead until the
+  // statement ends (then looked up), or, for a result too large to hold, read as text.
+  Status describe_unprepared(const PGresult* first) {
+    std::vector<Oid> unknown;
+    for (int i = 0; i < PQnfields(first); ++i) {
+      const Oid oid = PQftype(first, i);
+      if (!builtin_decoder(oid, PQfmod(first, i)) && !pool_->types().find(oid)) unknown.push_back(oid);
+    }
+    if (!unknown.empty()) {
+      const size_t limit = static_cast<size_t>(pool_->options().batch_rows);
+      while (read_ahead_.size() <= limit) {
+        auto r = read_result();
+        if (!r.ok()) return r.error();
+        if (!*r) break;  // the statement is over: the connection is free for the lookup
+        read_ahead_.push_back(std::move(*r));
+      }
+      if (read_ahead_.size() <= limit) {
+        if (Status looked_up = look_up_types(*lease_, unknown); !looked_up.ok()) return looked_up;
+        read_ahead_.push_back(nullptr);  // the end, already read
+      } else {
+        spdlog::debug("PostgreSQL engine '{}': a large unprepared result has types not looked up yet; read as text",
+                      pool_->options().name);
+      }
+    }
+    prepared_.decoders = known_decoders(*pool_, first);
+    prepared_.schema = schema_of(first, prepared_.decoders);
+    return Status::Ok();
+  }
+
   // The next result of the running statement; a null one after the last.
   Result<ResultPtr> next_result() {
+    if (!read_ahead_.empty()) {
+      ResultPtr r = std::move(read_ahead_.front());
+      read_ahead_.pop_front();
+      return r;
+    }
+    return read_result();
+  }
+
+  // The next result from the connection, past any read ahead.
+  Result<ResultPtr> read_result() {
     if (!wait_for_result(lease_->pg(), Clock::time_point::max(), [this] { return keep_waiting(); })) {
       return Error(timed_out_ ? ErrorCode::kQueryTimeout : ErrorCode::kQueryCancelled,
                    fmt::format("PostgreSQL engine '{}' did not stop the statement within {} s of the cancel request; "
@@ -857,6 +931,7 @@ class PostgresStream final : public ResultStream {
   std::vector<std::optional<std::string>> params_;
   std::vector<const char*> param_ptrs_;  // into params_; nullptr is NULL
   std::string sql_;
+  std::deque<ResultPtr> read_ahead_;  // results read before their turn (describe_unprepared)
   State state_ = State::kReady;  // the consumer thread's alone
   std::optional<Error> failed_;
   std::optional<int64_t> rows_changed_;
@@ -1008,8 +1083,9 @@ Result<std::unique_ptr<ResultStream>> PostgresEngine::execute(const Statement& s
   auto stream = try_execute(statement, session, reused);
   if (stream.ok() || !reused || stream.error().code != ErrorCode::kEngineUnavailable) return stream;
   // A pooled connection died unnoticed (server restart, pg_terminate_backend). Nothing of the
-  // statement ran (execute() only prepares), so one more try on a new connection is safe even for
-  // writes; the other idle connections likely died with it.
+  // statement ran (execute() only prepares; an unprepared statement is sent by next()), so one
+  // more try on a new connection is safe even for writes; the other idle connections likely died
+  // with it.
   spdlog::info("PostgreSQL engine '{}': a pooled connection failed ({}); retrying on a new connection", name_,
                stream.error().message);
   pool_->close_idle();
@@ -1036,6 +1112,12 @@ Result<std::unique_ptr<ResultStream>> PostgresEngine::try_execute(const Statemen
                                                                               ? pool_->options().statement_timeout
                                                                               : std::chrono::hours(1)));
     return run_script(*lease, statement, Clock::now() + limit + pool_->options().connect_timeout);
+  }
+  if (!lease->conn().prepared.contains(statement.sql) && should_run_unprepared(lease->conn(), statement, *pool_)) {
+    // One round trip (Parse, Bind, Describe, Execute, Sync); errors come with the first next().
+    return std::unique_ptr<ResultStream>(
+        std::make_unique<PostgresStream>(std::move(*lease), PreparedStatement{}, std::vector<std::optional<std::string>>{},
+                                         statement.sql));
   }
   auto prepared = prepare(*lease, statement.sql);
   if (!prepared.ok()) return prepared.error();

@@ -8,6 +8,10 @@
 //   prepared statements, at most `prepared_statements_per_connection`, least recently used
 //   evicted). execute() prepares and describes, so statement errors and the result's schema come
 //   before any row; parameters ($1, $2, ...) are sent as text, their types inferred by the server.
+//   A text without parameters is prepared only when it comes to a connection a second time and
+//   the cache has room; otherwise it runs unprepared, in one round trip, and its errors and
+//   schema come with the first next(). (Texts with inlined literals, such as lookups by id in
+//   simple-query mode, would otherwise cost a prepare, a describe and an eviction each.)
 // - Rows stream in single-row mode and are handed out `batch_rows` at a time, so memory does not
 //   grow with the result.
 // - Cancellation sends PostgreSQL's cancel request (PQcancel); Session::timeout (else

@@ -42,6 +42,7 @@ using asio::use_awaitable;
 
 constexpr size_t kFlushBytes = size_t{64} * 1024;       // write out once this much is encoded
 constexpr size_t kKeepBufferBytes = 1 << 20;     // larger buffers are released after use
+constexpr size_t kReadBufferBytes = size_t{16} * 1024;// buffered input per connection
 constexpr size_t kMaxPrepared = 1000;            // named statements per connection
 constexpr size_t kMaxPortals = 100;              // open portals per connection
 constexpr size_t kMaxStartupPacket = 10000;
@@ -231,6 +232,13 @@ void write_plain_error(std::string& out, std::string_view sqlstate, std::string_
 
 struct Conn;
 
+// What the front door learned: the StartupMessage of a plain connection, or that TLS was accepted
+// (the StartupMessage follows encrypted).
+struct SessionStart {
+  bool tls = false;
+  std::string startup;
+};
+
 struct ServerState {
   PgwireOptions options;
   Pipeline& pipeline;
@@ -243,27 +251,49 @@ struct ServerState {
   std::atomic<int> active{0};
 
   std::optional<asio::ssl::context> ssl;
-  std::unique_ptr<asio::thread_pool> workers;
+  // Threads. The front door (`ioc`, io_threads threads) accepts connections and reads their
+  // start-up packets, so a CancelRequest is served however busy the sessions are. Each session
+  // then gets a thread and an io_context of its own, as a PostgreSQL backend gets a process, and
+  // runs its statements inline there: engines block, and waking another thread for each message
+  // (a shared pool, or a hand-off to workers and back) cost more than the rest of a point lookup.
   asio::io_context ioc;
   std::optional<tcp::acceptor> acceptor;
-  std::vector<std::thread> threads;
+  std::vector<std::thread> threads;  // the front door's
   bool started = false;
+
+  struct SessionThread {
+    std::shared_ptr<asio::io_context> context;
+    std::thread thread;
+  };
+  std::mutex sessions_mu;  // guards the four members below
+  bool accepting_sessions = false;
+  uint64_t next_session = 0;
+  std::map<uint64_t, SessionThread> session_threads;  // running
+  std::vector<std::thread> finished_threads;           // returned from run(), to be joined
+
+  void start_session(std::shared_ptr<Conn> conn, SessionStart start);
 
   ServerState(PgwireOptions o, Pipeline& p, const UserDirectory& u) : options(std::move(o)), pipeline(p), users(u) {}
   awaitable<void> accept_loop();
   void cancel(int32_t pid, int32_t secret);
 };
 
-// One client connection. Owned by its coroutine (and, while a statement runs, by the worker job),
-// so that it outlives whatever runs on its behalf.
+// One client connection, owned by its coroutine. Its socket and timer live on a strand: first the
+// front door's, then a session thread's (see ServerState). Only cancel_current() and secret/pid
+// (written before the connection is registered) are touched from other threads.
 struct Conn : std::enable_shared_from_this<Conn> {
   ServerState& server;
   tcp::socket socket;
   std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls;
   int32_t pid = 0;
   int32_t secret = 0;
-  std::string in;
-  std::string out;
+  std::string in;   // the body of the message being handled
+  std::string out;  // messages not yet written
+  // Buffered input after start-up: a pipelined batch of extended-protocol messages costs one read,
+  // not three per message.
+  std::vector<char> rbuf = std::vector<char>(kReadBufferBytes);
+  size_t rbegin = 0;
+  size_t rend = 0;
   Session session;
   ClientSettings settings{""};
   char txn = 'I';
@@ -275,6 +305,7 @@ struct Conn : std::enable_shared_from_this<Conn> {
   std::shared_ptr<CancelToken> current;  // the statement a CancelRequest stops
 
   asio::steady_timer startup_timer;  // closes the socket when start-up and authentication take too long
+  int startup_timer_generation = 0;  // a timer left behind by move_to() must not close the moved socket
 
   Conn(ServerState& s, tcp::socket sock)
       : server(s), socket(std::move(sock)), startup_timer(socket.get_executor()) {}
@@ -296,7 +327,13 @@ struct Conn : std::enable_shared_from_this<Conn> {
     current = std::move(token);
   }
 
-  awaitable<void> run();
+  // Start-up packets on the front door: how the session starts, or nothing when the connection is
+  // done (a CancelRequest, a refusal). Then move_to() a session strand and run_session() there.
+  awaitable<std::optional<SessionStart>> front_door();
+  void move_to(const asio::any_io_executor& executor);
+  awaitable<void> run_session(SessionStart start);
+  void arm_startup_timer(std::chrono::steady_clock::time_point deadline);
+  template <typename S> awaitable<void> fill(S& s, size_t n);
   template <typename S> awaitable<void> session_loop(S& s, std::optional<std::string> startup);
   template <typename S> awaitable<bool> authenticate(S& s, const std::string& user);
   template <typename S> awaitable<void> flush(S& s);
@@ -309,8 +346,7 @@ struct Conn : std::enable_shared_from_this<Conn> {
   template <typename S> awaitable<void> handle_extended(S& s, char type, std::string_view body);
   template <typename S> awaitable<bool> copy_out(S& s, std::string_view sql, size_t char_offset);
 
-  // Worker jobs.
-  template <typename F> awaitable<void> offload(F f);
+  // Statement work; runs inline on the session thread (engines block).
   void start_exec(Exec& e, Statement statement);
   void pump(Exec& e, const std::vector<int16_t>& formats, int64_t max_rows, bool& suspended);
   void pump_copy(Exec& e, const CopyOut& copy, formats::ResultEncoder* csv);
@@ -326,17 +362,13 @@ struct Conn : std::enable_shared_from_this<Conn> {
 
 // Coroutine parameters live in the coroutine frame; lambda captures would not (the closure of a
 // coroutine lambda may be gone before its body finishes), hence free functions.
-template <typename F>
-awaitable<void> run_job(std::shared_ptr<Conn> /*keep_alive*/, F f) {
-  f();
-  co_return;
+awaitable<void> serve_session(std::shared_ptr<Conn> conn, SessionStart start) {
+  co_await conn->run_session(std::move(start));
 }
 
-awaitable<void> serve_connection(std::shared_ptr<Conn> conn) { co_await conn->run(); }
-
-template <typename F>
-awaitable<void> Conn::offload(F f) {
-  co_await asio::co_spawn(server.workers->get_executor(), run_job(shared_from_this(), std::move(f)), use_awaitable);
+awaitable<void> serve_connection(std::shared_ptr<Conn> conn) {
+  auto session = co_await conn->front_door();
+  if (session) conn->server.start_session(conn, std::move(*session));
 }
 
 Session Conn::statement_session() const {
@@ -498,7 +530,7 @@ awaitable<bool> Conn::copy_out(S& s, std::string_view sql, size_t char_offset) {
   Exec e;
   e.char_offset = char_offset;
   Statement statement{copy->query};
-  co_await offload([this, &e, &statement] { start_exec(e, std::move(statement)); });
+  start_exec(e, std::move(statement));
   if (!e.query) {
     set_current(nullptr);
     co_return false;
@@ -532,7 +564,7 @@ awaitable<bool> Conn::copy_out(S& s, std::string_view sql, size_t char_offset) {
     w.end();
   }
   while (true) {
-    co_await offload([this, &e, &copy, &csv] { pump_copy(e, *copy, csv.get()); });
+    pump_copy(e, *copy, csv.get());
     if (e.done) break;
     try {
       co_await flush(s);
@@ -624,46 +656,71 @@ awaitable<void> Conn::flush(S& s) {
   if (out.capacity() > kKeepBufferBytes) std::string().swap(out);
 }
 
+// Makes at least `n` (<= rbuf.size()) unread bytes available in rbuf.
+template <typename S>
+awaitable<void> Conn::fill(S& s, size_t n) {
+  if (rend - rbegin >= n) co_return;
+  if (rbegin > 0) {
+    std::memmove(rbuf.data(), rbuf.data() + rbegin, rend - rbegin);
+    rend -= rbegin;
+    rbegin = 0;
+  }
+  rend += co_await asio::async_read(s, asio::buffer(rbuf.data() + rend, rbuf.size() - rend),
+                                    asio::transfer_at_least(n - rend), use_awaitable);
+}
+
 // Reads one message after start-up into `in`; false when the connection must close (an error
 // has been queued in `out`).
 template <typename S>
 awaitable<bool> Conn::read_message(S& s, char& type, std::string_view allowed) {
-  std::array<char, 5> header{};
   // The type byte first: a client that sends something else (a second start-up packet, whose
   // first byte is 0) is refused at once, not left waiting for the rest of a bogus length.
-  co_await asio::async_read(s, asio::buffer(header.data(), 1), use_awaitable);
-  type = header[0];
+  co_await fill(s, 1);
+  type = rbuf[rbegin];
   if (type == '\0' || allowed.find(type) == std::string_view::npos) {
     write_fatal(out, "08P01", fmt::format("invalid frontend message type {}", static_cast<int>(type)));
     co_return false;
   }
-  co_await asio::async_read(s, asio::buffer(header.data() + 1, 4), use_awaitable);
-  const int32_t len = be32(header.data() + 1);
+  co_await fill(s, 5);
+  const int32_t len = be32(rbuf.data() + rbegin + 1);
   if (len < 4 || static_cast<size_t>(len) - 4 > server.options.max_message_bytes) {
     write_fatal(out, "08P01", fmt::format("invalid message length {} (limit {} bytes)", len,
                                           server.options.max_message_bytes));
     co_return false;
   }
-  if (in.capacity() > kKeepBufferBytes && static_cast<size_t>(len) < kKeepBufferBytes) std::string().swap(in);
-  in.resize(static_cast<size_t>(len) - 4);
-  if (!in.empty()) co_await asio::async_read(s, asio::buffer(in), use_awaitable);
+  rbegin += 5;
+  const size_t body = static_cast<size_t>(len) - 4;
+  if (in.capacity() > kKeepBufferBytes && body < kKeepBufferBytes) std::string().swap(in);
+  // What is buffered already, then the rest (of a large message) straight into `in`.
+  const size_t buffered = std::min(body, rend - rbegin);
+  in.assign(rbuf.data() + rbegin, buffered);
+  rbegin += buffered;
+  if (buffered < body) {
+    in.resize(body);
+    co_await asio::async_read(s, asio::buffer(in.data() + buffered, body - buffered), use_awaitable);
+  }
   co_return true;
 }
 
-awaitable<void> Conn::run() {
-  startup_timer.expires_after(server.options.startup_timeout);
-  startup_timer.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+void Conn::arm_startup_timer(std::chrono::steady_clock::time_point deadline) {
+  const int generation = ++startup_timer_generation;
+  startup_timer.expires_at(deadline);
+  startup_timer.async_wait([weak = weak_from_this(), generation](boost::system::error_code ec) {
     auto self = weak.lock();
-    if (!ec && self) {
+    if (!ec && self && self->startup_timer_generation == generation) {
       boost::system::error_code ignored;
       self->socket.close(ignored);
     }
   });
+}
+
+awaitable<std::optional<SessionStart>> Conn::front_door() {
+  arm_startup_timer(std::chrono::steady_clock::now() + server.options.startup_timeout);
   try {
     if (server.active > server.options.max_connections) {
       write_fatal(out, "53300", "sorry, too many clients already");
       co_await flush(socket);
-      co_return;
+      co_return std::nullopt;
     }
     // Start-up packets before any TLS: SSLRequest, GSSENCRequest, CancelRequest, StartupMessage.
     bool ssl_refused = false;
@@ -675,7 +732,7 @@ awaitable<void> Conn::run() {
       if (len < 8 || static_cast<size_t>(len) > kMaxStartupPacket) {
         write_fatal(out, "08P01", "invalid length of startup packet");
         co_await flush(socket);
-        co_return;
+        co_return std::nullopt;
       }
       std::string body(static_cast<size_t>(len) - 4, '\0');
       co_await asio::async_read(socket, asio::buffer(body), use_awaitable);
@@ -683,7 +740,7 @@ awaitable<void> Conn::run() {
       if ((code == kSslRequestCode && ssl_refused) || (code == kGssEncRequestCode && gss_refused)) {
         write_fatal(out, "08P01", "duplicate encryption request after it was refused");
         co_await flush(socket);
-        co_return;
+        co_return std::nullopt;
       }
       if (code == kSslRequestCode) {
         if (!server.ssl) {
@@ -692,11 +749,7 @@ awaitable<void> Conn::run() {
           continue;
         }
         co_await asio::async_write(socket, asio::buffer("S", 1), use_awaitable);
-        tls = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket, *server.ssl);
-        co_await tls->async_handshake(asio::ssl::stream_base::server, use_awaitable);
-        co_await session_loop(*tls, std::nullopt);
-        startup_timer.cancel();
-        co_return;
+        co_return SessionStart{true, {}};
       }
       if (code == kGssEncRequestCode) {
         gss_refused = true;
@@ -705,19 +758,48 @@ awaitable<void> Conn::run() {
       }
       if (code == kCancelRequestCode) {
         if (body.size() == 12) server.cancel(be32(body.data() + 4), be32(body.data() + 8));
-        co_return;
+        co_return std::nullopt;
       }
       if (server.options.require_tls && server.ssl) {
         write_fatal(out, "28000", "this server requires TLS (sslmode=require)");
         co_await flush(socket);
-        co_return;
+        co_return std::nullopt;
       }
-      co_await session_loop(socket, std::move(body));
-      startup_timer.cancel();
-      co_return;
+      co_return SessionStart{false, std::move(body)};
     }
     write_fatal(out, "08P01", "too many start-up requests");
     co_await flush(socket);
+  } catch (const std::exception& e) {
+    spdlog::debug("pgwire connection closed during start-up: {}", e.what());
+  }
+  co_return std::nullopt;
+}
+
+// Re-homes the socket (no operation is pending on it) and the start-up deadline on `executor`.
+void Conn::move_to(const asio::any_io_executor& executor) {
+  const auto deadline = startup_timer.expiry();
+  ++startup_timer_generation;
+  startup_timer.cancel();
+  boost::system::error_code ec;
+  const auto protocol = socket.local_endpoint(ec).protocol();
+  const auto fd = ec ? tcp::socket::native_handle_type(-1) : socket.release(ec);
+  socket = tcp::socket(executor);
+  if (!ec) socket.assign(protocol, fd, ec);
+  if (ec) spdlog::debug("pgwire: could not hand a connection to a session thread: {}", ec.message());
+  startup_timer = asio::steady_timer(executor);
+  arm_startup_timer(deadline);
+}
+
+awaitable<void> Conn::run_session(SessionStart start) {
+  try {
+    if (!socket.is_open()) co_return;
+    if (start.tls) {
+      tls = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket, *server.ssl);
+      co_await tls->async_handshake(asio::ssl::stream_base::server, use_awaitable);
+      co_await session_loop(*tls, std::nullopt);
+    } else {
+      co_await session_loop(socket, std::move(start.startup));
+    }
   } catch (const std::exception& e) {
     // The client went away (or TLS failed): stop whatever runs for it.
     spdlog::debug("pgwire connection {} closed: {}", pid, e.what());
@@ -949,7 +1031,7 @@ awaitable<void> Conn::stream_exec(S& s, Exec& e, const std::vector<int16_t>& for
                                   bool& suspended) {
   suspended = false;
   while (true) {
-    co_await offload([this, &e, &formats, max_rows, &suspended] { pump(e, formats, max_rows, suspended); });
+    pump(e, formats, max_rows, suspended);
     if (e.done || suspended) break;
     try {
       co_await flush(s);
@@ -1000,7 +1082,7 @@ awaitable<bool> Conn::run_statement(S& s, std::string_view sql, sql::StatementKi
   Exec e;
   e.char_offset = char_offset;
   Statement statement{std::string(sql)};
-  co_await offload([this, &e, &statement] { start_exec(e, std::move(statement)); });
+  start_exec(e, std::move(statement));
   if (e.done && !e.query) {
     set_current(nullptr);
     co_return false;
@@ -1236,7 +1318,7 @@ awaitable<void> Conn::handle_extended(S& s, char type, std::string_view body) {
         Exec e;
         Statement probe{fmt::format("SELECT * FROM ({}) AS lakerouter_describe LIMIT 0", p.sql),
                         std::vector<ParamValue>(p.param_oids.size())};
-        co_await offload([this, &e, &probe] { start_exec(e, std::move(probe)); });
+        start_exec(e, std::move(probe));
         set_current(nullptr);
         if (!e.query) {
           skip_until_sync = true;
@@ -1281,7 +1363,7 @@ awaitable<void> Conn::handle_extended(S& s, char type, std::string_view body) {
       portal.exec = std::make_unique<Exec>();
       Exec& e = *portal.exec;
       Statement statement{portal.stmt.sql, portal.params};
-      co_await offload([this, &e, &statement] { start_exec(e, std::move(statement)); });
+      start_exec(e, std::move(statement));
       set_current(nullptr);
       if (!e.query) {
         skip_until_sync = true;
@@ -1358,7 +1440,7 @@ awaitable<void> Conn::handle_extended(S& s, char type, std::string_view body) {
         portal.exec = std::make_unique<Exec>();
         Exec& e = *portal.exec;
         Statement statement{portal.stmt.sql, portal.params};
-        co_await offload([this, &e, &statement] { start_exec(e, std::move(statement)); });
+        start_exec(e, std::move(statement));
         if (!e.query) {
           set_current(nullptr);
           skip_until_sync = true;
@@ -1415,7 +1497,7 @@ awaitable<void> Conn::handle_extended(S& s, char type, std::string_view body) {
 
 awaitable<void> ServerState::accept_loop() {
   while (acceptor && acceptor->is_open()) {
-    auto [ec, sock] = co_await acceptor->async_accept(asio::as_tuple(use_awaitable));
+    auto [ec, sock] = co_await acceptor->async_accept(asio::make_strand(ioc), asio::as_tuple(use_awaitable));
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
       continue;
@@ -1423,8 +1505,37 @@ awaitable<void> ServerState::accept_loop() {
     sock.set_option(tcp::no_delay(true), ec);
     ++active;
     auto conn = std::make_shared<Conn>(*this, std::move(sock));
-    asio::co_spawn(ioc, serve_connection(std::move(conn)), asio::detached);
+    auto executor = conn->socket.get_executor();
+    asio::co_spawn(executor, serve_connection(std::move(conn)), asio::detached);
   }
+}
+
+void ServerState::start_session(std::shared_ptr<Conn> conn, SessionStart start) {
+  auto context = std::make_shared<asio::io_context>(1);
+  conn->move_to(context->get_executor());
+  asio::co_spawn(*context, serve_session(std::move(conn), std::move(start)), asio::detached);
+  std::vector<std::thread> finished;
+  {
+    std::lock_guard lock(sessions_mu);
+    if (!accepting_sessions) return;  // stopping: the context and the connection go now
+    const uint64_t id = next_session++;
+    SessionThread& entry = session_threads[id];
+    entry.context = context;
+    entry.thread = std::thread([this, id, context] {
+      try {
+        context->run();
+      } catch (const std::exception& e) {
+        spdlog::error("pgwire session thread stopped: {}", e.what());
+      }
+      std::lock_guard lock(sessions_mu);
+      if (auto it = session_threads.find(id); it != session_threads.end()) {  // else stop() took it
+        finished_threads.push_back(std::move(it->second.thread));
+        session_threads.erase(it);
+      }
+    });
+    finished.swap(finished_threads);
+  }
+  for (auto& t : finished) t.join();  // they have returned, or are about to
 }
 
 void ServerState::cancel(int32_t pid, int32_t secret) {
@@ -1489,10 +1600,11 @@ Result<int> PgwireServer::start() {
     return Error(ErrorCode::kConfigError, fmt::format("cannot listen on {}:{}: {}", s.options.host, s.options.port, e.what()));
   }
   const int port = s.acceptor->local_endpoint().port();
-  // Statements block while engines work: enough workers that one slow query does not hold up
-  // others (engines have their own admission limits).
-  s.workers = std::make_unique<asio::thread_pool>(static_cast<size_t>(std::clamp(s.options.max_connections, 4, 32)));
   asio::co_spawn(s.ioc, s.accept_loop(), asio::detached);
+  {
+    std::lock_guard lock(s.sessions_mu);
+    s.accepting_sessions = true;
+  }
   for (int i = 0; i < std::max(1, s.options.io_threads); ++i) {
     s.threads.emplace_back([&s] {
       try {
@@ -1527,7 +1639,19 @@ void PgwireServer::stop() {
   s.ioc.stop();
   for (auto& t : s.threads) t.join();
   s.threads.clear();
-  if (s.workers) s.workers->join();
+  std::vector<std::thread> session_threads;
+  {
+    std::lock_guard lock(s.sessions_mu);
+    s.accepting_sessions = false;
+    for (auto& [id, entry] : s.session_threads) {
+      entry.context->stop();  // a thread inside a statement returns once the cancel above ends it
+      session_threads.push_back(std::move(entry.thread));
+    }
+    s.session_threads.clear();
+    for (auto& t : s.finished_threads) session_threads.push_back(std::move(t));
+    s.finished_threads.clear();
+  }
+  for (auto& t : session_threads) t.join();
 }
 
 }  // namespace lakerouter::pgwire
