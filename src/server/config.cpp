@@ -114,6 +114,21 @@ Status read_results(const YamlReader& r, const YAML::Node& node, Config& c) {
   return Status::Ok();
 }
 
+// governance: {rules_file, reload_interval_ms}. The file is read now, so that `serve` and
+// `check-config` refuse a policy with mistakes before anything runs.
+Status read_governance(const YamlReader& r, const YAML::Node& node, Config& c) {
+  LR_TRY(r.check_keys(node, "governance", {"rules_file", "reload_interval_ms"}));
+  std::string rules_file;
+  LR_TRY(r.get_path(node, "rules_file", "governance", rules_file));
+  c.governance.rules_file = rules_file;
+  LR_TRY(r.get_ms(node, "reload_interval_ms", "governance", c.governance.reload_interval));
+  if (c.governance.reload_interval.count() < 0) return r.error(node, "'governance.reload_interval_ms' must be 0 (never) or more");
+  if (!rules_file.empty()) {
+    if (auto policy = governance::Policy::load(rules_file); !policy.ok()) return policy.error();
+  }
+  return Status::Ok();
+}
+
 // users: [{name, groups, password_env | password | scram_sha256}]
 Status read_users(const YamlReader& r, const YAML::Node& node, Config& c) {
   if (!node.IsSequence()) return r.error(node, "'users' must be a list of {name, groups, password_env} entries");
@@ -469,12 +484,17 @@ Result<Config> load_config(const std::string& path) {
   if (root.IsNull()) return c;  // an empty file means all defaults
   const YamlReader r(path);
   c.routing.source = path;
-  LR_TRY(r.check_keys(root, "<top level>", {"server", "catalog", "engines", "routing", "users"}));
+  LR_TRY(r.check_keys(root, "<top level>", {"server", "catalog", "engines", "routing", "users", "governance"}));
   if (root["server"]) LR_TRY(read_server(r, root["server"], c));
   if (root["catalog"]) LR_TRY(read_catalog(r, root["catalog"], c));
   if (root["engines"]) LR_TRY(read_engines(r, root["engines"], c));
   if (root["routing"]) LR_TRY(routing::read_routing_policy(r, root["routing"], c.routing));
   if (root["users"]) LR_TRY(read_users(r, root["users"], c));
+  if (root["governance"]) LR_TRY(read_governance(r, root["governance"], c));
+  // The policy names catalogs as the Trino engine does.
+  for (const auto& connection : c.connections) {
+    for (const auto& [format, catalog] : connection.catalogs) c.governance.catalogs[format] = catalog;
+  }
   c.catalog.extension_directory = c.duckdb.extension_directory;  // the catalog reads Iceberg manifests with avro
   // Cross-checks (unknown engines in rules, rules that can never match) at load, so that both
   // `serve` and `check-config` refuse such a file.

@@ -14,6 +14,7 @@
 #include "frontends/http/result_options.h"
 #include "frontends/pgwire/pgwire_options.h"
 #include "frontends/trino/trino_protocol_options.h"
+#include "governance/policy_store.h"
 #include "governance/users.h"
 #include "routing/engine_profile.h"
 #include "routing/rules.h"
@@ -61,6 +62,7 @@ struct Config {
   trino_protocol::TrinoProtocolOptions trino_protocol;  // server.trino_protocol
   pgwire::PgwireOptions pgwire;                       // server.pgwire
   std::vector<UserAccount> users;                     // users:
+  governance::PolicyOptions governance;               // governance:
   PipelineOptions pipeline;
   CatalogOptions catalog;
   DuckDBEngineOptions duckdb;

@@ -9,6 +9,7 @@
 
 #include "core/read_ahead_stream.h"
 #include "core/utf8.h"
+#include "governance/access_check.h"
 #include "server/explain_route.h"
 #include "sql/analyzer.h"
 #include "sql/dialect.h"
@@ -120,8 +121,12 @@ double RunningQuery::elapsed_ms() const {
 }
 
 Pipeline::Pipeline(std::vector<std::shared_ptr<Engine>> engines, PipelineOptions options, const LiveCatalog& catalog,
-                   const routing::Router& router)
-    : engines_(std::move(engines)), options_(std::move(options)), catalog_(catalog), router_(router),
+                   const routing::Router& router, const governance::PolicyStore* policies)
+    : engines_(std::move(engines)),
+      options_(std::move(options)),
+      catalog_(catalog),
+      router_(router),
+      policies_(policies),
       monitor_(engines_, options_.monitor) {
   for (const auto& [engine, limits] : options_.admission) {
     if (limits.max_concurrent > 0) gates_.emplace(engine, std::make_unique<AdmissionGate>(engine, limits));
@@ -177,6 +182,11 @@ Result<RoutedStatement> Pipeline::route_with(const Statement& statement, const S
   }
   const auto catalog = catalog_.current();  // one snapshot for the whole statement
   auto tables = routing::resolve_tables(*profile, *catalog, router_.policy().tables);
+  // 2. Govern: privileges are checked before any engine sees the statement; tables with row
+  // filters or masks for this user become governed, which only enforcing engines may run.
+  if (policies_ && policies_->enabled()) {
+    LR_TRY(governance::check_access(*policies_->current(), session, *profile, tables, policies_->catalogs()));
+  }
   const routing::RoutingInput input{.profile = *profile,
                                     .session = session,
                                     .tables = tables,
@@ -231,7 +241,13 @@ Result<RunningQuery> Pipeline::run(const Statement& statement, const Session& se
                      fmt::format("{} failed ({}) and no other engine can run the statement", attempts.back().engine,
                                  attempts.back().error));
       }
-      std::string why = query.decision.reasons.empty() ? "" : ": " + query.decision.reasons.back().message;
+      // The engines' own reasons (not the summary that points at them), so the client sees why.
+      std::string why;
+      for (const auto& reason : query.decision.reasons) {
+        if (reason.code == routing::ReasonCode::kNoCapableEngine) continue;
+        why += (why.empty() ? ": " : "; ") + reason.message;
+      }
+      if (why.empty() && !query.decision.reasons.empty()) why = ": " + query.decision.reasons.back().message;
       return Error(ErrorCode::kNotSupported, "no configured engine can run this statement" + why);
     }
 

@@ -30,6 +30,7 @@
 #include "engines/admission.h"
 #include "engines/engine_monitor.h"
 #include "engines/engine.h"
+#include "governance/policy_store.h"
 #include "routing/router.h"
 #include "sql/profile_cache.h"
 #include "sql/query_profile.h"
@@ -66,8 +67,9 @@ class Pipeline {
  public:
   // `engines` are the connected engines; `router` may also know engines that are only declared.
   // The catalog and the router must outlive the pipeline.
+  // `policies`, when given, must outlive the pipeline too; without it every table is allowed.
   Pipeline(std::vector<std::shared_ptr<Engine>> engines, PipelineOptions options, const LiveCatalog& catalog,
-           const routing::Router& router);
+           const routing::Router& router, const governance::PolicyStore* policies = nullptr);
 
   // Analyzes and routes exactly one statement (a text with several is kMultipleStatements).
   Result<RoutedStatement> route(const Statement& statement, const Session& session) const;
@@ -104,6 +106,7 @@ class Pipeline {
   PipelineOptions options_;
   const LiveCatalog& catalog_;
   const routing::Router& router_;
+  const governance::PolicyStore* policies_;  // may be null
   mutable sql::ProfileCache profiles_;  // thread-safe; route() const fills it
   Watchdog watchdog_;
   mutable EngineMonitor monitor_;  // thread-safe; route() const reads the breakers

@@ -71,6 +71,7 @@ struct Server::Impl {
   Config config;
   std::unique_ptr<LiveCatalog> catalog;
   std::unique_ptr<routing::Router> router;
+  std::unique_ptr<governance::PolicyStore> policies;  // declared before the pipeline that reads it
   std::unique_ptr<Pipeline> pipeline;
   UserDirectory users;
   std::unique_ptr<http::Endpoints> endpoints;
@@ -124,7 +125,11 @@ Status Server::start() {
   s.router = std::make_unique<routing::Router>(std::move(*router));
   spdlog::info("routing: {} engines declared, {} rules", s.router->engines().size(), s.router->policy().rules.size());
 
-  s.pipeline = std::make_unique<Pipeline>(std::move(engines), s.config.pipeline, *s.catalog, *s.router);
+  auto policies = governance::PolicyStore::open(s.config.governance);
+  if (!policies.ok()) return policies.error();
+  s.policies = std::move(*policies);
+  s.pipeline =
+      std::make_unique<Pipeline>(std::move(engines), s.config.pipeline, *s.catalog, *s.router, s.policies.get());
   s.users = UserDirectory(s.config.users);
   if (s.config.source == "<built-in default>" && !s.users.empty()) {
     spdlog::warn("demo account: user '{}' with password '{}' (a configuration file lists its own users)",

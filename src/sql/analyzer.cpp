@@ -130,6 +130,21 @@ class Walker {
         }
         break;
       }
+      case StatementType::DROP_STATEMENT: {  // the object changed, for privileges (governance)
+        const auto& info = *stmt.Cast<duckdb::DropStatement>().info;
+        if (info.type == duckdb::CatalogType::TABLE_ENTRY || info.type == duckdb::CatalogType::VIEW_ENTRY) {
+          touch(qualified(info.schema, info.name), /*write=*/true);
+        }
+        break;
+      }
+      case StatementType::ALTER_STATEMENT: {
+        const auto& info = *stmt.Cast<duckdb::AlterStatement>().info;
+        if (info.GetCatalogType() == duckdb::CatalogType::TABLE_ENTRY ||
+            info.GetCatalogType() == duckdb::CatalogType::VIEW_ENTRY) {
+          touch(qualified(info.schema, info.name), /*write=*/true);
+        }
+        break;
+      }
       case StatementType::EXPLAIN_STATEMENT:
         statement(*stmt.Cast<duckdb::ExplainStatement>().stmt);
         break;

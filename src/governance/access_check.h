@@ -1,0 +1,28 @@
+// Access checks: what a statement reads and writes, against the policy, before any engine sees
+// it. Reads need SELECT; INSERT, UPDATE and DELETE their privilege; DDL (CREATE, DROP, ALTER)
+// OWNERSHIP. A table the user may read under a row filter, column masks or hidden columns is
+// marked governed, so that routing only offers engines that enforce those (routing/router.cpp).
+// Thread-safety: a free function over immutable inputs.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/statement.h"
+#include "core/status.h"
+#include "governance/policy.h"
+#include "routing/table_facts.h"
+#include "sql/query_profile.h"
+
+namespace lakerouter::governance {
+
+// The policy's name for a lakerouter table: the catalog holding its format (`catalogs`: table
+// format -> catalog, as the Trino engine names them), then schema and table.
+TableName policy_name(const routing::TableFacts& table, const std::map<std::string, std::string>& catalogs);
+
+// kPermissionDenied naming the table, the user and the missing privilege; marks governed tables.
+Status check_access(const Policy& policy, const Session& session, const sql::QueryProfile& profile,
+                    std::vector<routing::TableFacts>& tables, const std::map<std::string, std::string>& catalogs);
+
+}  // namespace lakerouter::governance
