@@ -67,7 +67,12 @@ void ReadAheadStream::read_loop() {
     } else {
       batch.clear();
     }
-    auto more = inner_->next(batch);
+    Result<bool> more = false;
+    try {
+      more = inner_->next(batch);
+    } catch (const std::exception& e) {  // on the consumer's thread it would have reached its handlers
+      more = Error(ErrorCode::kInternal, std::string("reading the result failed: ") + e.what());
+    }
     const bool end = !more.ok() || !*more;
     {
       std::lock_guard lock(mu_);

@@ -46,23 +46,58 @@ TableName policy_name(const routing::TableFacts& table, const std::map<std::stri
 
 Status check_access(const Policy& policy, const Session& session, const sql::QueryProfile& profile,
                     std::vector<routing::TableFacts>& tables, const std::map<std::string, std::string>& catalogs) {
+  // What the checks below do not model is refused outright while a policy is in force: it could
+  // reach tables (or files, or settings) without naming a table the policy can be asked about.
+  switch (profile.kind) {
+    case StatementKind::kAttach:
+    case StatementKind::kLoad:
+    case StatementKind::kPragma:
+    case StatementKind::kCall:
+    case StatementKind::kSet:
+    case StatementKind::kCopy:
+    case StatementKind::kOther:
+      return Error(ErrorCode::kPermissionDenied,
+                   fmt::format("{} statements are not allowed while an access policy is in force",
+                               sql::statement_kind_name(profile.kind)));
+    default: break;
+  }
+  for (const auto& fn : profile.table_functions) {
+    if (fn != "range" && fn != "generate_series" && fn != "unnest") {
+      return Error(ErrorCode::kPermissionDenied,
+                   fmt::format("the table function {}() is not allowed while an access policy is in force: it can "
+                               "read data the policy cannot see; name the table instead",
+                               fn));
+    }
+  }
+  const bool changes_objects = profile.kind == StatementKind::kCreate || profile.kind == StatementKind::kDrop ||
+                               profile.kind == StatementKind::kAlter;
+  bool names_a_written_table = false;
   const Subject who{session.user, session.groups};
   for (size_t i = 0; i < tables.size() && i < profile.tables.size(); ++i) {
     const sql::TableAccess& use = profile.tables[i];
     routing::TableFacts& facts = tables[i];
+    if (!facts.known && !(use.written && profile.kind == StatementKind::kCreate)) {
+      return Error(ErrorCode::kPermissionDenied,
+                   fmt::format("'{}' is not a table lakerouter knows (or the name is ambiguous): while an access "
+                               "policy is in force only known tables can be used; write schema.table",
+                               facts.name));
+    }
     const TableAccess access = policy.table_access(who, policy_name(facts, catalogs));
     if (use.read && !access.can_select()) {
       return Error(ErrorCode::kPermissionDenied,
                    fmt::format("user '{}' may not read {} ({})", session.user, facts.name, describe(access)));
     }
     if (use.written) {
+      names_a_written_table = true;
       std::vector<Privilege> needed;
       if (profile.kind == StatementKind::kMerge) {
         needed = {Privilege::kInsert, Privilege::kUpdate, Privilege::kDelete};
+      } else if (profile.kind == StatementKind::kInsert && profile.upsert) {
+        needed = {Privilege::kInsert, Privilege::kUpdate};
       } else if (auto p = write_privilege(profile.kind)) {
         needed = {*p};
-      } else {
-        needed = {Privilege::kInsert};
+      } else {  // e.g. EXPLAIN ANALYZE of a write: never a weaker privilege than the write needs
+        needed = {Privilege::kInsert, Privilege::kUpdate, Privilege::kDelete, Privilege::kOwnership};
       }
       for (Privilege p : needed) {
         if (!access.has(p)) {
@@ -74,6 +109,12 @@ Status check_access(const Policy& policy, const Session& session, const sql::Que
       }
     }
     if (access.governed()) facts.governed = true;
+  }
+  if (changes_objects && !names_a_written_table) {
+    return Error(ErrorCode::kPermissionDenied,
+                 fmt::format("lakerouter cannot tell which table this {} statement changes, so it is not allowed "
+                             "while an access policy is in force",
+                             sql::statement_kind_name(profile.kind)));
   }
   return Status::Ok();
 }

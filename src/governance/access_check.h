@@ -22,6 +22,9 @@ namespace lakerouter::governance {
 TableName policy_name(const routing::TableFacts& table, const std::map<std::string, std::string>& catalogs);
 
 // kPermissionDenied naming the table, the user and the missing privilege; marks governed tables.
+// One statement: a script is checked statement by statement (Pipeline). While a policy is in
+// force it also refuses what it cannot check: unknown or ambiguous table names, table functions
+// other than range/generate_series/unnest, and ATTACH, LOAD, PRAGMA, CALL, SET and COPY.
 Status check_access(const Policy& policy, const Session& session, const sql::QueryProfile& profile,
                     std::vector<routing::TableFacts>& tables, const std::map<std::string, std::string>& catalogs);
 

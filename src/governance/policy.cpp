@@ -311,6 +311,12 @@ bool Policy::schema_owner(const Subject& who, std::string_view catalog, std::str
 
 TableAccess Policy::table_access(const Subject& who, const TableName& table) const {
   TableAccess access;
+  // std::regex recurses per character: names from client SQL are bounded before any match.
+  constexpr size_t kMaxName = 1024;
+  if (table.catalog.size() > kMaxName || table.schema.size() > kMaxName || table.table.size() > kMaxName ||
+      who.user.size() > kMaxName) {
+    return access;
+  }
   const CatalogAccess catalog = catalog_access(who, table.catalog);
   if (catalog == CatalogAccess::kNone) return access;
   const uint8_t read_only = (1U << static_cast<int>(Privilege::kSelect)) | (1U << static_cast<int>(Privilege::kGrantSelect));

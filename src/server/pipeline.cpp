@@ -12,6 +12,7 @@
 #include "governance/access_check.h"
 #include "server/explain_route.h"
 #include "sql/analyzer.h"
+#include "sql/parser.h"
 #include "sql/dialect.h"
 #include "sql/explain_route.h"
 
@@ -184,9 +185,7 @@ Result<RoutedStatement> Pipeline::route_with(const Statement& statement, const S
   auto tables = routing::resolve_tables(*profile, *catalog, router_.policy().tables);
   // 2. Govern: privileges are checked before any engine sees the statement; tables with row
   // filters or masks for this user become governed, which only enforcing engines may run.
-  if (policies_ && policies_->enabled()) {
-    LR_TRY(governance::check_access(*policies_->current(), session, *profile, tables, policies_->catalogs()));
-  }
+  if (policies_ && policies_->enabled()) LR_TRY(govern(statement, session, *profile, *catalog, tables));
   const routing::RoutingInput input{.profile = *profile,
                                     .session = session,
                                     .tables = tables,
@@ -194,6 +193,30 @@ Result<RoutedStatement> Pipeline::route_with(const Statement& statement, const S
                                     .header_engine = session.engine_request};
   auto decision = router_.decide(input);
   return RoutedStatement{std::move(*profile), std::move(tables), std::move(decision)};
+}
+
+Status Pipeline::govern(const Statement& statement, const Session& session, const sql::QueryProfile& profile,
+                        const Catalog& catalog, std::vector<routing::TableFacts>& tables) const {
+  const auto policy = policies_->current();  // one version for the whole statement
+  if (profile.statement_count <= 1) {
+    return governance::check_access(*policy, session, profile, tables, policies_->catalogs());
+  }
+  // A script: each statement needs its own privileges (an INSERT's grant does not cover a DROP).
+  auto parsed = sql::parse(statement.sql);
+  if (!parsed.ok()) return parsed.error();
+  for (const auto& span : parsed->spans) {
+    auto one = profiles_.analyze(std::string_view(statement.sql).substr(span.offset, span.length));
+    if (!one.ok()) return one.error();
+    auto one_tables = routing::resolve_tables(*one, catalog, router_.policy().tables);
+    LR_TRY(governance::check_access(*policy, session, *one, one_tables, policies_->catalogs()));
+    for (const auto& t : one_tables) {
+      if (!t.governed) continue;
+      for (auto& whole : tables) {
+        if (whole.name == t.name) whole.governed = true;
+      }
+    }
+  }
+  return Status::Ok();
 }
 
 Result<RunningQuery> Pipeline::run(const Statement& statement, const Session& session, std::string query_id,

@@ -101,6 +101,9 @@ class Pipeline {
   std::vector<routing::EngineState> engine_states() const;
   Result<RoutedStatement> route_with(const Statement& statement, const Session& session,
                                      std::span<const routing::EngineState> states) const;
+  // The policy's checks (governance/access_check.h), statement by statement for a script.
+  Status govern(const Statement& statement, const Session& session, const sql::QueryProfile& profile,
+                const Catalog& catalog, std::vector<routing::TableFacts>& tables) const;
 
   std::vector<std::shared_ptr<Engine>> engines_;
   PipelineOptions options_;

@@ -74,6 +74,7 @@ class Walker {
       case StatementType::INSERT_STATEMENT: {
         auto& insert = stmt.Cast<duckdb::InsertStatement>();
         touch(qualified(insert.schema, insert.table), /*write=*/true);
+        if (insert.on_conflict_info) p_.upsert = true;
         add_ctes(insert.cte_map, root);
         if (insert.select_statement) query_node(*insert.select_statement->node, root, 0);
         for (auto& e : insert.returning_list) expression(*e, root, 0);

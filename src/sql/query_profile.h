@@ -77,6 +77,7 @@ struct QueryProfile {
   std::optional<int64_t> offset;
   std::vector<std::string> functions;     // scalar/aggregate/window functions, lower-case, sorted, unique
   std::vector<std::string> table_functions;  // e.g. read_parquet, range
+  bool upsert = false;  // INSERT ... ON CONFLICT / INSERT OR REPLACE: may update rows too
   int literal_count = 0;
   int parameter_count = 0;
   std::optional<std::string> engine_hint;  // from a /*+ engine(name) */ comment

@@ -18,12 +18,14 @@ import requests
 from conftest import DEFAULT_BIN, TEST_USERS, _write_config, start_router, stop_router
 
 RULES = {
-    "catalogs": [{"group": "admins", "allow": "all"}, {"allow": "read-only"}],
+    "catalogs": [{"group": "admins", "allow": "all"}, {"user": "tester", "catalog": "postgresql", "allow": "all"},
+                 {"allow": "read-only"}],
     "tables": [
         {"group": "admins", "privileges": ["SELECT", "INSERT", "DELETE", "UPDATE", "OWNERSHIP"]},
         {"user": "tester", "schema": "tpch", "table": "customer", "privileges": []},
         {"user": "tester", "schema": "tpch", "table": "orders", "privileges": ["SELECT"],
          "filter": "o_orderstatus = 'F'"},
+        {"user": "tester", "schema": "public", "table": "lr_governance_t", "privileges": ["SELECT", "INSERT"]},
         {"user": "tester", "privileges": ["SELECT"]},
     ],
 }
@@ -41,7 +43,13 @@ def governed(lake_dir, tmp_path_factory):
     work = tmp_path_factory.mktemp("governance")
     rules = work / "rules.json"
     write_rules(rules, RULES)
-    r = start_router(lake_dir, work, {"governance": {"rules_file": str(rules), "reload_interval_ms": 100}})
+    dsn = os.environ.get("LAKEROUTER_PG_DSN")
+    extra = {"governance": {"rules_file": str(rules), "reload_interval_ms": 100}}
+    if dsn:  # scripts (several statements) run on PostgreSQL
+        extra["engines"] = {"postgres": {"type": "postgres", "connection": {"dsn": dsn, "pool_size": 2},
+                                         "capabilities": {"owns_tables": ["public.*"]}}}
+        extra["routing"] = {"tables": [{"name": "public.*", "format": "postgres"}]}
+    r = start_router(lake_dir, work, extra)
     r.rules = rules
     yield r
     stop_router(r)
@@ -96,6 +104,28 @@ def test_writes_are_checked_before_any_engine_sees_them(governed):
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             c.execute("DROP TABLE tpch.nation")
         assert c.execute("SELECT count(*) FROM tpch.nation").fetchone()[0] == 25  # still there
+
+
+def test_each_statement_of_a_script_needs_its_own_privileges(governed):
+    if not os.environ.get("LAKEROUTER_PG_DSN"):
+        pytest.skip("scripts run on PostgreSQL: start the test servers (scripts/services.sh start)")
+    # One request with two statements (a script: pgwire would split it, the Trino protocol does not).
+    # INSERT is granted on lr_governance_t; the DROP after it needs OWNERSHIP, which is not.
+    rows, error = trino(governed, "tester",
+                        "INSERT INTO public.lr_governance_t VALUES (1); DROP TABLE public.lr_governance_t")
+    assert error and error["errorName"] == "PERMISSION_DENIED", error
+    assert "may not change public.lr_governance_t: the policy does not grant OWNERSHIP" in error["message"]
+    with pg(governed, "tester") as c:
+        # EXPLAIN ANALYZE runs its statement: a write under it needs every write privilege.
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            c.execute("EXPLAIN ANALYZE DELETE FROM public.lr_governance_t")
+        # Files, settings and other databases are out of reach while a policy is in force.
+        for sql in ["SELECT * FROM read_csv('/etc/passwd')", "ATTACH ':memory:' AS other",
+                    "SELECT * FROM query_table('tpch.customer')", "PRAGMA database_list"]:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege, match="not allowed while an access policy"):
+                c.execute(sql)
+        # SET over pgwire is a client setting of the session (docs/pgwire.md): it never reaches DuckDB.
+        c.execute("SET threads = 1")
 
 
 def test_a_table_with_a_row_filter_goes_only_to_an_engine_that_enforces_it(governed):

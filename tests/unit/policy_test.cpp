@@ -191,6 +191,44 @@ TEST(AccessCheck, WritesNeedTheirPrivilegeBeforeAnyEngineSeesThem) {
             std::string::npos);
 }
 
+TEST(AccessCheck, WhatTheChecksCannotModelIsRefused) {
+  const Policy p = rules();
+  std::vector<routing::TableFacts> facts;
+  const auto refused = [&](const std::string& user, const std::string& sql) {
+    auto st = check(p, user, sql, facts);
+    return st.ok() ? std::string("allowed") : st.error().message;
+  };
+  // A write under EXPLAIN ANALYZE needs every write privilege, never a weaker one.
+  EXPECT_NE(refused("ana", "EXPLAIN ANALYZE DELETE FROM public.users").find("does not grant INSERT"), std::string::npos);
+  // Upserts update rows: INSERT alone is not enough (admins have both).
+  auto inserter = Policy::parse(R"({"tables": [{"user": "ins", "privileges": ["SELECT", "INSERT"]}]})");
+  ASSERT_TRUE(inserter.ok());
+  EXPECT_TRUE(check(*inserter, "ins", "INSERT INTO public.users VALUES (1)", facts).ok());
+  auto upsert = check(*inserter, "ins", "INSERT INTO public.users VALUES (1) ON CONFLICT DO NOTHING", facts);
+  ASSERT_FALSE(upsert.ok());
+  EXPECT_NE(upsert.error().message.find("does not grant UPDATE"), std::string::npos) << upsert.error().message;
+  EXPECT_EQ(refused("ana", "ATTACH 'x.db' AS x"), "ATTACH statements are not allowed while an access policy is in force");
+  EXPECT_EQ(refused("ana", "SET threads = 1"), "SET statements are not allowed while an access policy is in force");
+  EXPECT_NE(refused("ana", "SELECT * FROM read_parquet('/etc/passwd')").find("the table function read_parquet()"),
+            std::string::npos);
+  EXPECT_NE(refused("ana", "SELECT * FROM query_table('tpch.orders')").find("query_table()"), std::string::npos);
+  EXPECT_EQ(refused("ana", "SELECT * FROM range(3)"), "allowed");
+  EXPECT_NE(refused("ana", "DROP SCHEMA tpch CASCADE").find("cannot tell which table this DROP statement changes"),
+            std::string::npos);
+  // Unknown (or ambiguous) names: the policy cannot be asked about them.
+  auto profile = sql::analyze("SELECT * FROM mystery");
+  ASSERT_TRUE(profile.ok());
+  std::vector<routing::TableFacts> unknown(1);
+  unknown[0].name = "mystery";
+  Session session;
+  session.user = "ana";
+  auto st = check_access(p, session, *profile, unknown, PolicyOptions().catalogs);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("'mystery' is not a table lakerouter knows"), std::string::npos);
+  // Names from client SQL are bounded before any regular expression sees them.
+  EXPECT_FALSE(p.table_access({"ana", kNoGroups}, TableName{"delta", "tpch", std::string(100000, 'x')}).matched);
+}
+
 // --- Reloading ---------------------------------------------------------------------------------
 
 class PolicyFile : public ::testing::Test {

@@ -1083,9 +1083,10 @@ Result<std::unique_ptr<ResultStream>> PostgresEngine::execute(const Statement& s
   auto stream = try_execute(statement, session, reused);
   if (stream.ok() || !reused || stream.error().code != ErrorCode::kEngineUnavailable) return stream;
   // A pooled connection died unnoticed (server restart, pg_terminate_backend). Nothing of the
-  // statement ran (execute() only prepares; an unprepared statement is sent by next()), so one
-  // more try on a new connection is safe even for writes; the other idle connections likely died
-  // with it.
+  // statement ran (execute() only prepares), so one more try on a new connection is safe even for
+  // writes; the other idle connections likely died with it. An unprepared statement is first sent
+  // by next(), past this retry: for it, the pool's check at acquire (still_alive: the end of file a
+  // closing server leaves) is what catches a dead connection.
   spdlog::info("PostgreSQL engine '{}': a pooled connection failed ({}); retrying on a new connection", name_,
                stream.error().message);
   pool_->close_idle();

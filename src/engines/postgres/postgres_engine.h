@@ -11,7 +11,9 @@
 //   A text without parameters is prepared only when it comes to a connection a second time and
 //   the cache has room; otherwise it runs unprepared, in one round trip, and its errors and
 //   schema come with the first next(). (Texts with inlined literals, such as lookups by id in
-//   simple-query mode, would otherwise cost a prepare, a describe and an eviction each.)
+//   simple-query mode, would otherwise cost a prepare, a describe and an eviction each.) A type
+//   the engine has not met yet (an enum, a domain) is looked up once the statement ends; only a
+//   first result larger than `batch_rows` reads such a column as text, that one time.)
 // - Rows stream in single-row mode and are handed out `batch_rows` at a time, so memory does not
 //   grow with the result.
 // - Cancellation sends PostgreSQL's cancel request (PQcancel); Session::timeout (else

@@ -283,6 +283,10 @@ struct ServerState {
 // (written before the connection is registered) are touched from other threads.
 struct Conn : std::enable_shared_from_this<Conn> {
   ServerState& server;
+  // The session thread's context, once there is one: declared before the socket and the timer so
+  // that it is destroyed after them, even when another thread (a CancelRequest, a timer handler)
+  // holds the last reference to the connection.
+  std::shared_ptr<asio::io_context> session_context;
   tcp::socket socket;
   std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls;
   int32_t pid = 0;
@@ -879,12 +883,16 @@ awaitable<void> Conn::session_loop(S& s, std::optional<std::string> startup) {
       co_return;
     }
   }
+  // The key is made before the connection is registered: a CancelRequest (front-door thread) may
+  // compare it as soon as the pid is findable.
+  int32_t key = 0;
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(&key), sizeof key) != 1) key = static_cast<int32_t>(server.next_pid * 7919);
   {
     std::lock_guard lock(server.mu);
     pid = server.next_pid++;
+    secret = key;
     server.conns[pid] = weak_from_this();
   }
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(&secret), sizeof secret) != 1) secret = pid * 7919;
   write_auth(out, 0);
   for (const auto& row : settings.all()) {
     if (ClientSettings::reported(row.name)) write_parameter_status(out, row.name, row.value);
@@ -1512,6 +1520,7 @@ awaitable<void> ServerState::accept_loop() {
 
 void ServerState::start_session(std::shared_ptr<Conn> conn, SessionStart start) {
   auto context = std::make_shared<asio::io_context>(1);
+  conn->session_context = context;
   conn->move_to(context->get_executor());
   asio::co_spawn(*context, serve_session(std::move(conn), std::move(start)), asio::detached);
   std::vector<std::thread> finished;
@@ -1519,20 +1528,26 @@ void ServerState::start_session(std::shared_ptr<Conn> conn, SessionStart start) 
     std::lock_guard lock(sessions_mu);
     if (!accepting_sessions) return;  // stopping: the context and the connection go now
     const uint64_t id = next_session++;
-    SessionThread& entry = session_threads[id];
-    entry.context = context;
-    entry.thread = std::thread([this, id, context] {
-      try {
-        context->run();
-      } catch (const std::exception& e) {
-        spdlog::error("pgwire session thread stopped: {}", e.what());
-      }
-      std::lock_guard lock(sessions_mu);
-      if (auto it = session_threads.find(id); it != session_threads.end()) {  // else stop() took it
-        finished_threads.push_back(std::move(it->second.thread));
-        session_threads.erase(it);
-      }
-    });
+    std::thread thread;
+    try {
+      thread = std::thread([this, id, context] {
+        try {
+          context->run();
+        } catch (const std::exception& e) {
+          spdlog::error("pgwire session thread stopped: {}", e.what());
+        }
+        std::lock_guard lock(sessions_mu);
+        if (auto it = session_threads.find(id); it != session_threads.end()) {  // else stop() took it
+          finished_threads.push_back(std::move(it->second.thread));
+          session_threads.erase(it);
+        }
+      });
+    } catch (const std::system_error& e) {
+      // No thread to be had (a process or memory limit): this connection closes, the server goes on.
+      spdlog::error("pgwire: no thread for a new session ({}); closing the connection", e.what());
+      return;
+    }
+    session_threads.emplace(id, SessionThread{context, std::move(thread)});
     finished.swap(finished_threads);
   }
   for (auto& t : finished) t.join();  // they have returned, or are about to
@@ -1651,7 +1666,9 @@ void PgwireServer::stop() {
     for (auto& t : s.finished_threads) session_threads.push_back(std::move(t));
     s.finished_threads.clear();
   }
-  for (auto& t : session_threads) t.join();
+  for (auto& t : session_threads) {
+    if (t.joinable()) t.join();
+  }
 }
 
 }  // namespace lakerouter::pgwire
