@@ -525,16 +525,22 @@ std::vector<ColumnDecoder> known_decoders(Pool& pool, const PGresult* described)
   return decoders;
 }
 
-// The same after looking up, in pg_type, the types the engine does not know yet.
-Result<std::vector<ColumnDecoder>> column_decoders(Lease& lease, const PGresult* described) {
+// The result's column types that are neither built in nor in the engine's pg_type cache, each once.
+std::vector<Oid> unknown_types(Pool& pool, const PGresult* described) {
   std::vector<Oid> unknown;
   for (int i = 0; i < PQnfields(described); ++i) {
     const Oid oid = PQftype(described, i);
-    if (!builtin_decoder(oid, PQfmod(described, i)) && !lease.pool().types().find(oid) &&
+    if (!builtin_decoder(oid, PQfmod(described, i)) && !pool.types().find(oid) &&
         std::find(unknown.begin(), unknown.end(), oid) == unknown.end()) {
       unknown.push_back(oid);
     }
   }
+  return unknown;
+}
+
+// The same as known_decoders() after looking up, in pg_type, the types the engine does not know yet.
+Result<std::vector<ColumnDecoder>> column_decoders(Lease& lease, const PGresult* described) {
+  const auto unknown = unknown_types(lease.pool(), described);
   if (!unknown.empty()) LR_TRY(look_up_types(lease, unknown));
   return known_decoders(lease.pool(), described);
 }
@@ -714,11 +720,7 @@ class PostgresStream final : public ResultStream {
   // yet is looked up in pg_type, which needs the connection: the results are read ahead until the
   // statement ends (then looked up), or, for a result too large to hold, read as text.
   Status describe_unprepared(const PGresult* first) {
-    std::vector<Oid> unknown;
-    for (int i = 0; i < PQnfields(first); ++i) {
-      const Oid oid = PQftype(first, i);
-      if (!builtin_decoder(oid, PQfmod(first, i)) && !pool_->types().find(oid)) unknown.push_back(oid);
-    }
+    const auto unknown = unknown_types(*pool_, first);
     if (!unknown.empty()) {
       const size_t limit = static_cast<size_t>(pool_->options().batch_rows);
       while (read_ahead_.size() <= limit) {
