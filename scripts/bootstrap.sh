@@ -18,6 +18,7 @@ APT_PACKAGES=(
   libboost1.81-dev        # Boost.Asio + Boost.Beast: HTTP front-end
   libcurl4-openssl-dev    # HTTP client (remote engines)
   libpq-dev               # PostgreSQL client
+  libsqlite3-dev          # history store (audit log)
   tzdata                  # time zone database: Trino's named zones converted to UTC
   nlohmann-json3-dev      # JSON documents (requests, config-derived JSON, Delta/Iceberg metadata)
   rapidjson-dev           # streaming JSON writer for result encoding
@@ -25,6 +26,7 @@ APT_PACKAGES=(
   libspdlog-dev libfmt-dev  # logging
   libcli11-dev            # command line
   libssl-dev              # TLS, SCRAM, hashing
+  libjwt-dev              # JWT bearer tokens (auth.jwt), verified with libjwt 1.10
   libgtest-dev libgmock-dev  # unit tests
   libbenchmark-dev        # micro-benchmarks
   clang-tidy              # static analysis in CI

@@ -34,9 +34,16 @@ folder name is the catalog schema:
         (sqlite) is kept as ``DIR/.iceberg_catalog.db``
         (catalog name "lakerouter", namespace "tpch_iceberg").
 
+    crm/customers
+        Delta table for the governance demos (row filters, column masks):
+        one row per TPC-H customer with an e-mail address and the names of
+        its nation and region, derived from customer, nation and region
+        (see CRM_CUSTOMERS_SQL): customer_id, name, email, phone, nation,
+        region, segment, balance DECIMAL(15,2), signup_date DATE.
+
     _lakerouter_lake.json
         Completion marker, written last:
-        {"generator": 1, "sf": 0.01, "tables": {"tpch.lineitem":
+        {"generator": 2, "sf": 0.01, "tables": {"tpch.lineitem":
          {"format": "delta", "path": "tpch/lineitem", "rows": 60175}, ...}}
         Paths are relative to DIR.
 
@@ -84,7 +91,8 @@ import sys
 import time
 from pathlib import Path
 
-GENERATOR_VERSION = 1
+# 2: crm.customers added. A lake made by another version is generated again.
+GENERATOR_VERSION = 2
 MARKER_NAME = "_lakerouter_lake.json"
 ICEBERG_CATALOG_DB = ".iceberg_catalog.db"
 ICEBERG_CATALOG_NAME = "lakerouter"
@@ -92,6 +100,24 @@ ICEBERG_CATALOG_NAME = "lakerouter"
 TPCH_TABLES = ["lineitem", "orders", "customer", "part", "partsupp", "supplier", "nation", "region"]
 PARQUET_TABLES = ["customer", "nation"]
 ICEBERG_TABLES = ["orders", "nation"]
+# crm.customers: TPC-H customers as a CRM would hold them, with an e-mail address (c000000042@
+# <nation>.example.com) and plain region and nation names, for row filters and column masks.
+CRM_CUSTOMERS_SQL = """
+SELECT c.c_custkey AS customer_id,
+       c.c_name AS name,
+       lower(replace(c.c_name, 'Customer#', 'c')) || '@' || lower(replace(n.n_name, ' ', '-')) || '.example.com'
+           AS email,
+       c.c_phone AS phone,
+       n.n_name AS nation,
+       r.r_name AS region,
+       c.c_mktsegment AS segment,
+       c.c_acctbal AS balance,
+       CAST(DATE '2020-01-01' + CAST((c.c_custkey * 37) % 1461 AS INTEGER) AS DATE) AS signup_date
+FROM customer c
+JOIN nation n ON n.n_nationkey = c.c_nationkey
+JOIN region r ON r.r_regionkey = n.n_regionkey
+ORDER BY c.c_custkey
+"""
 # Number of Parquet files for tpch_parquet/customer when sf >= 1.
 CUSTOMER_FILES_LARGE_SF = 4
 
@@ -322,6 +348,11 @@ def generate(tmp: Path, final: Path, sf: float, extension_dir: str) -> dict:
     )
     done("tpch_events.orders_by_year", "delta", "tpch_events/orders_by_year", rows, t, expected["orders"],
          partition_by=["o_year"])
+
+    # Delta: the CRM table for governance demos.
+    t = time.monotonic()
+    rows = write_delta(con, CRM_CUSTOMERS_SQL, tmp / "crm" / "customers")
+    done("crm.customers", "delta", "crm/customers", rows, t, expected["customer"])
 
     # Folders of Parquet files.
     keys = {"customer": "c_custkey", "nation": "n_nationkey"}

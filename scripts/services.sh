@@ -16,7 +16,11 @@
 #   scripts/services.sh kill-trino           # SIGKILL of Trino's JVM, as a crash would
 #   scripts/services.sh restart-postgres     # pg_ctl stop -m fast, then start again on the same port
 #
-# --lake defaults to the test lake "$LAKEROUTER_CACHE/lake/sf0.01" (generated if missing). The run
+# Trino enforces tests/integration/governance/rules.json (file-based access control, the format
+# lakerouter's governance reads): `start` copies it to "$RUN/trino/rules.json", where a running Trino
+# picks up a changed copy within a second (security.refresh-period); LAKEROUTER_TRINO_RULES names it.
+#
+# --lake defaults to the test lake "$LAKEROUTER_CACHE/lake/sf0.01" (generated or brought up to date). The run
 # directory ($LAKEROUTER_RUN, default "$LAKEROUTER_CACHE/run") holds logs, state and services.env
 # (the same variables as plain KEY=VALUE lines). Downloads are cached in "$LAKEROUTER_CACHE/downloads",
 # never in the repo, and verified against the SHA-256 sums in scripts/services.lock.
@@ -34,6 +38,11 @@ PG_USER=lakerouter PG_PASSWORD=lakerouter PG_DB=lakerouter
 TRINO_USER=lakerouter
 TRINO_HEAP="${LAKEROUTER_TRINO_HEAP:-2G}"
 TRINO_START_TIMEOUT="${LAKEROUTER_TRINO_START_TIMEOUT:-180}"
+# The access-control rules Trino enforces (the same file the governance tests give lakerouter).
+# Trino reads a copy in the run directory, so that a kept server never points into a temporary
+# clone of the repository.
+TRINO_RULES_SRC="$ROOT/tests/integration/governance/rules.json"
+TRINO_RULES_REFRESH=1s
 # Plugins kept from the server tarball; the other ~45 are deleted after unpacking. The postgresql
 # connector needs the Geometry type, which the geospatial plugin registers.
 TRINO_PLUGINS=(delta-lake iceberg hive postgresql geospatial memory tpch)
@@ -310,11 +319,22 @@ node.bind-ip=127.0.0.1
 node.internal-address=127.0.0.1
 plugin.dir=$TRINO_HOME/plugin
 catalog.config-dir=$RUN/trino/etc/catalog
+access-control.config-files=$RUN/trino/etc/access-control.properties
+hide-inaccessible-columns=true
 log.path=$RUN/trino/server.log
 log.enable-console=false
 http-server.log.path=$RUN/trino/http-request.log
 EOF
   printf 'io.trino=INFO\n' >"$etc/log.properties"
+  # File-based access control over the run directory's copy of the rules (trino_install_rules);
+  # Trino reads it again after each refresh period, so a changed rules file needs no restart.
+  # hide-inaccessible-columns (config.properties): SELECT * leaves out a column a rule hides, as
+  # lakerouter does, instead of failing; naming the column still fails.
+  cat >"$etc/access-control.properties" <<EOF
+access-control.name=file
+security.config-file=$RUN/trino/rules.json
+security.refresh-period=$TRINO_RULES_REFRESH
+EOF
   # JVM options, one a line (Trino's usual jvm.config), read back by trino_start.
   printf '%s\n' -Xmx"$TRINO_HEAP" -XX:+UseG1GC -XX:G1HeapRegionSize=32M -XX:+ExplicitGCInvokesConcurrent \
     -XX:+ExitOnOutOfMemoryError -XX:-OmitStackTraceInFastThrow -XX:ReservedCodeCacheSize=256M \
@@ -361,6 +381,9 @@ EOF
   # tpch.tiny is the same data as the SF 0.01 lake; standard names (l_shipdate) match the lake's.
   printf 'connector.name=tpch\ntpch.column-naming=STANDARD\n' >"$etc/catalog/tpch.properties"
   echo "$lake" >"$etc/lake"  # not Trino's: which lake the catalogs were registered from
+  # ...and which generation of it: a regenerated lake has new file and Iceberg metadata names, so
+  # its tables must be registered again (a changed digest restarts Trino, see trino_start).
+  sha256sum <"$lake/_lakerouter_lake.json" | cut -c1-64 >"$etc/lake-marker"
 }
 
 # Registers the lake's tables in the delta, iceberg and hive catalogs: every <lake>/<schema>/<table>/
@@ -412,8 +435,20 @@ trino_log_tail() {
   } >&2
 }
 
+# Copies the rules into the run directory, atomically (Trino may read the file at any moment),
+# and only when they changed.
+trino_install_rules() {
+  [ -f "$TRINO_RULES_SRC" ] || die "no access-control rules at $TRINO_RULES_SRC"
+  jq -e 'type == "object"' "$TRINO_RULES_SRC" >/dev/null 2>&1 || die "$TRINO_RULES_SRC is not a JSON object"
+  mkdir -p "$RUN/trino"
+  cmp -s "$TRINO_RULES_SRC" "$RUN/trino/rules.json" && return 0
+  cp "$TRINO_RULES_SRC" "$RUN/trino/rules.json.tmp" && mv -f "$RUN/trino/rules.json.tmp" "$RUN/trino/rules.json"
+  log "Trino: access-control rules from $TRINO_RULES_SRC (in force within $TRINO_RULES_REFRESH)"
+}
+
 trino_start() {
   local lake=$1
+  trino_install_rules
   if trino_running; then
     # Reuse it only if it runs with the configuration it would get now (same lake, PostgreSQL's
     # current port, heap, this script's settings).
@@ -422,7 +457,7 @@ trino_start() {
       rm -rf "$RUN/trino/etc.next"
       log "Trino: running on port $(trino_port) (pid $(trino_pid))"; return
     fi
-    log "Trino: running with another configuration (lake, PostgreSQL port, heap or settings); restarting"
+    log "Trino: running with another configuration (lake, PostgreSQL port, heap, access control or settings); restarting"
     trino_stop
   fi
   pid_alive "$(trino_pid)" && trino_stop  # alive but not answering: a hung start
@@ -491,6 +526,7 @@ LAKEROUTER_TRINO_URL=$(trino_url)
 LAKEROUTER_TRINO_PORT=$(trino_port)
 LAKEROUTER_TRINO_USER=$TRINO_USER
 LAKEROUTER_SERVICES_LAKE=$(cat "$RUN/trino/etc/lake")
+LAKEROUTER_TRINO_RULES=$RUN/trino/rules.json
 EOF
   mv "$env.tmp" "$env"
   sed 's/^/export /' "$env"
@@ -504,11 +540,14 @@ cmd_start() {
       *) die "start: unknown argument $1" ;;
     esac
   done
+  if [ "$lake" = "$LAKEROUTER_CACHE/lake/sf0.01" ] && [ -x "$ROOT/.venv/bin/python" ]; then
+    # The test lake: generated when missing or made by an older generator; a no-op when up to date.
+    "$ROOT/.venv/bin/python" "$ROOT/scripts/gen_demo_lake.py" --sf 0.01 --out "$lake" >&2 \
+      || die "could not generate the test lake in $lake"
+  fi
   if ! [ -f "$lake/_lakerouter_lake.json" ]; then
     [ "$lake" = "$LAKEROUTER_CACHE/lake/sf0.01" ] || die "no demo lake at $lake (no _lakerouter_lake.json)"
-    [ -x "$ROOT/.venv/bin/python" ] || die "no demo lake at $lake and no .venv to make one: run scripts/bootstrap.sh"
-    log "generating the test lake (SF 0.01) in $lake"
-    "$ROOT/.venv/bin/python" "$ROOT/scripts/gen_demo_lake.py" --sf 0.01 --out "$lake" >&2
+    die "no demo lake at $lake and no .venv to make one: run scripts/bootstrap.sh"
   fi
   lake=$(cd "$lake" && pwd -P)
   install_services

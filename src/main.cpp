@@ -3,6 +3,7 @@
 //   lakerouter serve [--config FILE] [--lake DIR] [--port N]   run the router
 //   lakerouter check-config FILE                               validate a configuration file
 //   lakerouter route [--config FILE] [--lake DIR] "<sql>"      explain a routing decision, run nothing
+//   lakerouter hash-token [--generate]                         SHA-256 of an API token (stdin), for users[].api_tokens
 //   lakerouter version
 #include <csignal>
 #include <cstdio>
@@ -15,6 +16,7 @@
 
 #include "catalog/catalog.h"
 #include "catalog/live_catalog.h"
+#include "governance/scram_verifier.h"
 #include "routing/router.h"
 #include "routing/router.h"
 #include "server/config.h"
@@ -49,6 +51,29 @@ Result<Config> resolve_config(const std::string& config_path, const std::string&
   return default_config(lake_dir.empty() ? default_lake_dir() : lake_dir);
 }
 
+// `lakerouter hash-token`: the token comes from stdin (never the command line, which `ps` and
+// shell histories show); only its hash goes to the configuration file.
+int run_hash_token(bool generate) {
+  std::string token;
+  if (generate) {
+    const std::string raw = random_bytes(32);
+    if (raw.empty()) return report(Error(ErrorCode::kInternal, "no random bytes for a token"));
+    token = "lr_" + sha256_hex(raw).substr(0, 40);
+    std::cout << "token:  " << token << "\n";
+  } else {
+    std::getline(std::cin, token);
+    if (!token.empty() && token.back() == '\r') token.pop_back();
+    if (token.empty()) return report(Error(ErrorCode::kInvalidRequest, "hash-token: give the token on stdin, e.g. "
+                                                                       "lakerouter hash-token < token.txt"));
+    if (token.size() < 16) {
+      std::fprintf(stderr, "lakerouter: warning: a token of %zu characters is easy to guess; prefer "
+                           "lakerouter hash-token --generate\n", token.size());
+    }
+  }
+  std::cout << (generate ? "sha256: " : "") << sha256_hex(token) << "\n";
+  return 0;
+}
+
 int run(int argc, char** argv) {
   CLI::App app{"lakerouter: routes each SQL statement to the cheapest engine that can run it"};
   app.require_subcommand(1);
@@ -75,8 +100,15 @@ int run(int argc, char** argv) {
   route->add_option("--lake", lake_dir, "lake directory (overrides catalog.lake_dir)");
   route->add_option("--engine", route_engine, "pin an engine, as the X-Lakerouter-Engine header does");
 
+  bool generate_token = false;
+  auto* hash_token = app.add_subcommand(
+      "hash-token", "print the SHA-256 of an API token read from stdin, for users[].api_tokens[].sha256");
+  hash_token->add_flag("--generate", generate_token, "make a new random token and print it with its hash");
+
   app.add_subcommand("version", "print the version");
   CLI11_PARSE(app, argc, argv);
+
+  if (app.got_subcommand(hash_token)) return run_hash_token(generate_token);
 
   if (app.got_subcommand("version")) {
     std::cout << "lakerouter " << LAKEROUTER_VERSION << " (DuckDB " << LAKEROUTER_DUCKDB_VERSION << ")\n";

@@ -38,6 +38,7 @@ std::string_view error_code_name(ErrorCode code) {
     case ErrorCode::kConfigError: return "CONFIG_ERROR";
     case ErrorCode::kIoError: return "IO_ERROR";
     case ErrorCode::kInternal: return "INTERNAL";
+    case ErrorCode::kUnauthenticated: return "UNAUTHENTICATED";
   }
   return "INTERNAL";
 }

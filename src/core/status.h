@@ -53,6 +53,8 @@ enum class ErrorCode : uint8_t {
   kConfigError,
   kIoError,
   kInternal,
+  // Appended, not grouped: numeric values appear in Trino error codes (trino_encoding.cpp).
+  kUnauthenticated,  // no credentials, or wrong ones: HTTP 401, SQLSTATE 28000/28P01
 };
 
 // The stable wire name of a code, e.g. "SYNTAX_ERROR".

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "governance/lockdown.h"
+
 namespace lakerouter::governance {
 
 namespace {
@@ -45,7 +47,8 @@ TableName policy_name(const routing::TableFacts& table, const std::map<std::stri
 }
 
 Status check_access(const Policy& policy, const Session& session, const sql::QueryProfile& profile,
-                    std::vector<routing::TableFacts>& tables, const std::map<std::string, std::string>& catalogs) {
+                    std::vector<routing::TableFacts>& tables, const std::map<std::string, std::string>& catalogs,
+                    std::vector<GovernedTable>* governed) {
   // What the checks below do not model is refused outright while a policy is in force: it could
   // reach tables (or files, or settings) without naming a table the policy can be asked about.
   switch (profile.kind) {
@@ -62,7 +65,7 @@ Status check_access(const Policy& policy, const Session& session, const sql::Que
     default: break;
   }
   for (const auto& fn : profile.table_functions) {
-    if (fn != "range" && fn != "generate_series" && fn != "unnest") {
+    if (!is_value_table_function(fn)) {
       return Error(ErrorCode::kPermissionDenied,
                    fmt::format("the table function {}() is not allowed while an access policy is in force: it can "
                                "read data the policy cannot see; name the table instead",
@@ -108,7 +111,22 @@ Status check_access(const Policy& policy, const Session& session, const sql::Que
         }
       }
     }
-    if (access.governed()) facts.governed = true;
+    if (access.governed()) {
+      if (profile.kind == StatementKind::kExplain) {
+        return Error(ErrorCode::kPermissionDenied,
+                     fmt::format("EXPLAIN is not allowed for {}: it has row filters or masks for user '{}', and plans "
+                                 "and their row counts show what they hide (EXPLAIN ROUTE shows the routing)",
+                                 facts.name, session.user));
+      }
+      // Governed by a routing.tables hint already: the warehouse has policies of its own, which a
+      // rewrite of lakerouter's would not apply.
+      if (!facts.governed) facts.governed_by_policy = true;
+      facts.governed = true;
+      if (governed) {
+        const TableName name = policy_name(facts, {});
+        governed->push_back(GovernedTable{name.schema, name.table, access});
+      }
+    }
   }
   if (changes_objects && !names_a_written_table) {
     return Error(ErrorCode::kPermissionDenied,

@@ -11,13 +11,21 @@
 
 namespace lakerouter {
 
+// An HTTP API token of a user (`api_tokens:`): only its SHA-256 is configured, never the token.
+struct ApiToken {
+  std::string name;    // a label for people ("laptop", "ci"); may be empty
+  std::string sha256;  // 64 lower-case hex digits of SHA-256(token)
+  int line = 0;
+};
+
 struct UserAccount {
   std::string name;
   std::vector<std::string> groups;
-  // One of the two secrets (config validation ensures at least one for a login user):
+  // At most one of the two secrets (a user with neither logs in only with an API token or a JWT):
   std::string password;        // plain text, from `password_env` (or `password` for demos)
   std::string scram_sha256;    // a PostgreSQL-style verifier "SCRAM-SHA-256$<iter>:<salt>$<StoredKey>:<ServerKey>"
   int line = 0;                // where the account is declared, for messages
+  std::vector<ApiToken> api_tokens;  // bearer tokens for HTTP and the Trino protocol
 };
 
 class UserDirectory {

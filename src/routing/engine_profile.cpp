@@ -116,9 +116,9 @@ EngineProfile default_engine_profile(std::string name, EngineType type) {
       // Embedded: runs everything today's pipeline runs, so routing never refuses what worked.
       c.kinds = KindSet::all();
       c.formats = {"delta", "iceberg", "parquet"};
-      // Not yet: lakerouter will rewrite governed table references for DuckDB (ARCHITECTURE.md,
-      // Governance); until then tables with row filters or masks go to engines that enforce them.
-      c.enforces_governance = false;
+      // lakerouter rewrites each governed table reference of a query into a subquery that applies
+      // the row filter and masks (governance/duckdb_enforcement.h).
+      c.enforces_governance = true;
       p.cost_per_hour = 0.10;        // its share of the host: ~2 vCPU of a general-purpose VM
       p.startup_ms = 1;
       p.scan_bytes_per_second = 1e9;

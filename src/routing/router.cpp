@@ -144,6 +144,19 @@ void check_constraints(const EngineProfile& e, size_t index, std::span<const Eng
     if (t.governed && !caps.enforces_governance) {
       c.why_not.push_back({ReasonCode::kNotCapableGovernance,
                            fmt::format("{} is governed and {} cannot enforce its policies", name, e.name)});
+    } else if (t.governed && e.type == EngineType::kDuckDB) {
+      // lakerouter applies policies for DuckDB by rewriting queries (governance/duckdb_enforcement.h),
+      // and only the policies it holds itself.
+      if (!t.governed_by_policy) {
+        c.why_not.push_back({ReasonCode::kNotCapableGovernance,
+                             fmt::format("{} is governed by policies lakerouter does not hold (routing.tables), which "
+                                         "{} cannot enforce",
+                                         name, e.name)});
+      } else if (in.profile.kind != sql::StatementKind::kSelect) {
+        c.why_not.push_back({ReasonCode::kNotCapableGovernance,
+                             fmt::format("{} is governed and {} applies its row filters and masks to queries only",
+                                         name, e.name)});
+      }
     }
     if (!t.format.empty() && !caps.reads_format(t.format)) {
       c.why_not.push_back({ReasonCode::kNotCapableFormat,

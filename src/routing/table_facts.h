@@ -25,6 +25,10 @@ struct TableFacts {
   std::string format;   // delta, iceberg, parquet, postgres; "" when unknown
   std::vector<std::string> features;  // format features in use, e.g. deletionVectors
   bool governed = false;              // has policies (filters, masks) an engine must enforce
+  // The policies are lakerouter's own (governance.rules_file), so lakerouter can apply them by
+  // rewriting the statement for DuckDB. A table marked governed by a routing.tables hint has
+  // policies only its warehouse knows (e.g. Unity Catalog): DuckDB cannot run it.
+  bool governed_by_policy = false;
   // What the statement scans of the table: the files left after partition and min/max pruning
   // (catalog/scan_estimate.h), times the number of times the statement names the table.
   std::optional<int64_t> rows;

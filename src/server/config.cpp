@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -114,12 +116,18 @@ Status read_results(const YamlReader& r, const YAML::Node& node, Config& c) {
   return Status::Ok();
 }
 
-// governance: {rules_file, reload_interval_ms}. The file is read now, so that `serve` and
+// governance: {rules_file, reload_interval_ms, admin_group, allow_scripts}. The file is read now, so that `serve` and
 // `check-config` refuse a policy with mistakes before anything runs.
 Status read_governance(const YamlReader& r, const YAML::Node& node, Config& c) {
-  LR_TRY(r.check_keys(node, "governance", {"rules_file", "reload_interval_ms"}));
+  LR_TRY(r.check_keys(node, "governance", {"rules_file", "reload_interval_ms", "admin_group", "allow_scripts"}));
+  LR_TRY(r.get(node, "allow_scripts", "governance", c.pipeline.lockdown.allow_scripts));
   std::string rules_file;
   LR_TRY(r.get_path(node, "rules_file", "governance", rules_file));
+  LR_TRY(r.get(node, "admin_group", "governance", c.admin_group));
+  if (c.admin_group.empty()) {
+    return r.error(node["admin_group"], "'governance.admin_group' names the group whose members may read the audit "
+                                        "log (GET /v1/audit); it cannot be empty (default: admin)");
+  }
   c.governance.rules_file = rules_file;
   LR_TRY(r.get_ms(node, "reload_interval_ms", "governance", c.governance.reload_interval));
   if (c.governance.reload_interval.count() < 0) return r.error(node, "'governance.reload_interval_ms' must be 0 (never) or more");
@@ -129,12 +137,73 @@ Status read_governance(const YamlReader& r, const YAML::Node& node, Config& c) {
   return Status::Ok();
 }
 
-// users: [{name, groups, password_env | password | scram_sha256}]
+// history: {path, audit, audit_retention_days, queue_capacity}: the history store (audit log).
+Status read_history(const YamlReader& r, const YAML::Node& node, Config& c) {
+  if (!node.IsMap()) {
+    return r.error(node, "'history' must be a mapping, e.g. {path: /var/lib/lakerouter/history.db, audit: true, "
+                         "audit_retention_days: 90}");
+  }
+  LR_TRY(r.check_keys(node, "history", {"path", "audit", "audit_retention_days", "queue_capacity"}));
+  auto& h = c.history;
+  LR_TRY(r.get_path(node, "path", "history", h.path));
+  if (node["path"] && h.path.empty()) {
+    return r.error(node["path"], "'history.path' must name the SQLite file, e.g. path: history.db (relative to "
+                                 "this file's folder); leave it out for " + default_history_path());
+  }
+  LR_TRY(r.get(node, "audit", "history", h.audit));
+  LR_TRY(r.get(node, "audit_retention_days", "history", h.audit_retention_days));
+  if (h.audit_retention_days < 0) {
+    return r.error(node["audit_retention_days"], "'history.audit_retention_days' must be 0 (keep every record) or a "
+                                                 "positive number of days");
+  }
+  int64_t capacity = static_cast<int64_t>(h.queue_capacity);
+  LR_TRY(r.get(node, "queue_capacity", "history", capacity));
+  if (capacity < 1 || capacity > 10'000'000) {
+    return r.error(node["queue_capacity"], "'history.queue_capacity' must be between 1 and 10000000 records");
+  }
+  h.queue_capacity = static_cast<size_t>(capacity);
+  return Status::Ok();
+}
+
+// users[i].api_tokens: [{name, sha256}], the SHA-256 (hex) of each token (`lakerouter hash-token`).
+Status read_api_tokens(const YamlReader& r, const YAML::Node& node, const std::string& where, const Config& c,
+                       UserAccount& account) {
+  const auto fix = "give each token as {name: laptop, sha256: <64 hex digits>}; `lakerouter hash-token` prints the "
+                   "hash of a token read from stdin (never put the token itself in the file)";
+  if (!node.IsSequence()) return r.error(node, fmt::format("'{}.api_tokens' must be a list: {}", where, fix));
+  for (const auto& t : node) {
+    const std::string at = fmt::format("{}.api_tokens[{}]", where, account.api_tokens.size());
+    if (!t.IsMap()) return r.error(t, fmt::format("'{}': {}", at, fix));
+    LR_TRY(r.check_keys(t, at, {"name", "sha256"}));
+    ApiToken token;
+    token.line = YamlReader::line_of(t);
+    LR_TRY(r.get(t, "name", at, token.name));
+    LR_TRY(r.get(t, "sha256", at, token.sha256));
+    std::transform(token.sha256.begin(), token.sha256.end(), token.sha256.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    const bool hex = token.sha256.size() == 64 && std::all_of(token.sha256.begin(), token.sha256.end(),
+                                                              [](unsigned char ch) { return std::isxdigit(ch); });
+    if (!hex) return r.error(t["sha256"] ? t["sha256"] : t, fmt::format("'{}.sha256' must be 64 hex digits: {}", at, fix));
+    const auto same = [&](const ApiToken& other) { return other.sha256 == token.sha256; };
+    for (const auto& other_user : c.users) {
+      for (const auto& other : other_user.api_tokens) {
+        if (same(other)) return r.error(t, fmt::format("'{}': the same token is listed on line {} already", at, other.line));
+      }
+    }
+    for (const auto& other : account.api_tokens) {
+      if (same(other)) return r.error(t, fmt::format("'{}': the same token is listed on line {} already", at, other.line));
+    }
+    account.api_tokens.push_back(std::move(token));
+  }
+  return Status::Ok();
+}
+
+// users: [{name, groups, password_env | password | scram_sha256, api_tokens}]
 Status read_users(const YamlReader& r, const YAML::Node& node, Config& c) {
   if (!node.IsSequence()) return r.error(node, "'users' must be a list of {name, groups, password_env} entries");
   for (const auto& u : node) {
     const std::string where = "users[" + std::to_string(c.users.size()) + "]";
-    LR_TRY(r.check_keys(u, where, {"name", "groups", "password_env", "password", "scram_sha256"}));
+    LR_TRY(r.check_keys(u, where, {"name", "groups", "password_env", "password", "scram_sha256", "api_tokens"}));
     UserAccount account;
     account.line = YamlReader::line_of(u);
     LR_TRY(r.get(u, "name", where, account.name));
@@ -167,9 +236,106 @@ Status read_users(const YamlReader& r, const YAML::Node& node, Config& c) {
                                             "'SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>' "
                                             "(as PostgreSQL's pg_authid stores it)");
     }
+    if (account.name == governance::kAnonymousUser) {
+      return r.error(u["name"], "'anonymous' is the name of sessions without credentials (auth.anonymous); give "
+                                "the account another name");
+    }
+    if (const YAML::Node tokens = u["api_tokens"]) LR_TRY(read_api_tokens(r, tokens, where, c, account));
     c.users.push_back(std::move(account));
   }
   return Status::Ok();
+}
+
+// auth: {anonymous, jwt: {algorithm, secret_env | public_key_file, issuer, audience, user_claim,
+// groups_claim, leeway_s}}
+Status read_auth(const YamlReader& r, const YAML::Node& node, Config& c) {
+  if (!node.IsMap()) return r.error(node, "'auth' must be a mapping, e.g. {anonymous: none, jwt: {...}}");
+  LR_TRY(r.check_keys(node, "auth", {"anonymous", "jwt"}));
+  if (const YAML::Node anonymous = node["anonymous"]) {
+    const std::string value = YamlReader::describe(anonymous);
+    if (value == "none" || value == "false") {
+      c.auth.anonymous = governance::AnonymousAccess::kNone;
+    } else if (value == "loopback") {
+      c.auth.anonymous = governance::AnonymousAccess::kLoopback;
+    } else if (value == "any") {
+      c.auth.anonymous = governance::AnonymousAccess::kAny;
+    } else {
+      return r.error(anonymous, fmt::format("'auth.anonymous' must be none (credentials always), loopback (clients on "
+                                            "this machine need none) or any, not '{}'",
+                                            value));
+    }
+    c.auth.anonymous_by_default = false;
+  }
+  const YAML::Node jwt = node["jwt"];
+  if (!jwt) return Status::Ok();
+  const std::string where = "auth.jwt";
+  if (!jwt.IsMap()) return r.error(jwt, "'auth.jwt' must be a mapping, e.g. {algorithm: RS256, public_key_file: idp.pem}");
+  LR_TRY(r.check_keys(jwt, where, {"algorithm", "secret_env", "public_key_file", "issuer", "audience", "user_claim",
+                                   "groups_claim", "leeway_s"}));
+  auto& o = c.auth.jwt;
+  o.enabled = true;
+  LR_TRY(r.get(jwt, "algorithm", where, o.algorithm));
+  static constexpr std::string_view kAlgorithms[] = {"HS256", "HS384", "HS512", "RS256", "RS384",
+                                                     "RS512", "ES256", "ES384", "ES512"};
+  if (std::find(std::begin(kAlgorithms), std::end(kAlgorithms), o.algorithm) == std::end(kAlgorithms)) {
+    return r.error(jwt["algorithm"] ? jwt["algorithm"] : jwt,
+                   fmt::format("'auth.jwt.algorithm' is required: one of {}", fmt::join(kAlgorithms, ", ")));
+  }
+  std::string secret_env, key_file;
+  LR_TRY(r.get(jwt, "secret_env", where, secret_env));
+  LR_TRY(r.get_path(jwt, "public_key_file", where, key_file));
+  if (o.algorithm.starts_with("HS")) {
+    if (secret_env.empty() || !key_file.empty()) {
+      return r.error(jwt, fmt::format("'auth.jwt': {} takes a shared secret: give secret_env (the name of the "
+                                      "environment variable holding it), not public_key_file",
+                                      o.algorithm));
+    }
+    const char* secret = std::getenv(secret_env.c_str());  // NOLINT(concurrency-mt-unsafe): start-up only
+    if (!secret || !*secret) {
+      return r.error(jwt["secret_env"], fmt::format("'auth.jwt.secret_env': the environment variable {} is not set",
+                                                    secret_env));
+    }
+    o.key = secret;
+    if (o.key.size() < 32) {
+      return r.error(jwt["secret_env"], fmt::format("'auth.jwt.secret_env': the secret in {} is shorter than 32 "
+                                                    "bytes; {} needs a long random secret (openssl rand -hex 32)",
+                                                    secret_env, o.algorithm));
+    }
+  } else {
+    if (key_file.empty() || !secret_env.empty()) {
+      return r.error(jwt, fmt::format("'auth.jwt': {} verifies with the issuer's public key: give public_key_file (a "
+                                      "PEM file), not secret_env",
+                                      o.algorithm));
+    }
+    std::ifstream in(key_file);
+    if (!in) return r.error(jwt["public_key_file"], fmt::format("'auth.jwt.public_key_file': cannot read {}", key_file));
+    std::ostringstream text;
+    text << in.rdbuf();
+    o.key = text.str();
+  }
+  LR_TRY(r.get(jwt, "issuer", where, o.issuer));
+  LR_TRY(r.get(jwt, "audience", where, o.audience));
+  LR_TRY(r.get(jwt, "user_claim", where, o.user_claim));
+  LR_TRY(r.get(jwt, "groups_claim", where, o.groups_claim));
+  if (o.user_claim.empty() || o.groups_claim.empty()) {
+    return r.error(jwt, "'auth.jwt.user_claim' and 'groups_claim' name claims; they cannot be empty");
+  }
+  int64_t leeway = o.leeway.count();
+  LR_TRY(r.get(jwt, "leeway_s", where, leeway));
+  if (leeway < 0 || leeway > 3600) return r.error(jwt["leeway_s"], "'auth.jwt.leeway_s' must be between 0 and 3600");
+  o.leeway = std::chrono::seconds(leeway);
+  return Status::Ok();
+}
+
+bool is_loopback_host(const std::string& host) { return governance::is_loopback_address(host) || host == "localhost"; }
+
+// Without `auth.anonymous`, anonymous access is the demo's: allowed from this machine only when
+// the configuration lists no users and every listener is on loopback; otherwise none.
+void default_anonymous(Config& c, bool demo_users_only) {
+  if (!c.auth.anonymous_by_default) return;
+  const bool loopback_only = is_loopback_host(c.http.host) && (!c.pgwire.enabled || is_loopback_host(c.pgwire.host));
+  c.auth.anonymous = (demo_users_only || c.users.empty()) && loopback_only ? governance::AnonymousAccess::kLoopback
+                                                                           : governance::AnonymousAccess::kNone;
 }
 
 Status read_server(const YamlReader& r, const YAML::Node& node, Config& c) {
@@ -453,18 +619,25 @@ Status read_engines(const YamlReader& r, const YAML::Node& node, Config& c) {
 
 std::string default_lake_dir() { return env_or("LAKEROUTER_LAKE_DIR", cache_dir() + "/lake/sf1"); }
 
+std::string default_history_path() {
+  return env_or("XDG_STATE_HOME", env_or("HOME", "/tmp") + "/.local/state") + "/lakerouter/history.db";
+}
+
 Config default_config(const std::string& lake_dir) {
   Config c;
   c.catalog.lake_dir = lake_dir;
   c.duckdb.extension_directory = default_extension_dir();
   c.catalog.extension_directory = c.duckdb.extension_directory;
   c.engine_profiles.push_back(routing::default_engine_profile("duckdb", routing::EngineType::kDuckDB));
+  c.history.path = default_history_path();
   // The demo's one account, so that psql and JDBC can log in with SCRAM out of the box; the
   // server says so at start-up. A configuration file has only the users it lists.
   UserAccount demo;
   demo.name = "lakerouter";
   demo.password = "lakerouter";
   c.users.push_back(std::move(demo));
+  c.auth.anonymous_by_default = true;
+  default_anonymous(c, /*demo_users_only=*/true);
   return c;
 }
 
@@ -484,13 +657,29 @@ Result<Config> load_config(const std::string& path) {
   if (root.IsNull()) return c;  // an empty file means all defaults
   const YamlReader r(path);
   c.routing.source = path;
-  LR_TRY(r.check_keys(root, "<top level>", {"server", "catalog", "engines", "routing", "users", "governance"}));
+  LR_TRY(r.check_keys(root, "<top level>", {"server", "catalog", "engines", "routing", "users", "governance",
+                                           "history", "auth"}));
   if (root["server"]) LR_TRY(read_server(r, root["server"], c));
   if (root["catalog"]) LR_TRY(read_catalog(r, root["catalog"], c));
   if (root["engines"]) LR_TRY(read_engines(r, root["engines"], c));
   if (root["routing"]) LR_TRY(routing::read_routing_policy(r, root["routing"], c.routing));
   if (root["users"]) LR_TRY(read_users(r, root["users"], c));
   if (root["governance"]) LR_TRY(read_governance(r, root["governance"], c));
+  if (root["history"]) LR_TRY(read_history(r, root["history"], c));
+  if (root["auth"]) LR_TRY(read_auth(r, root["auth"], c));
+  default_anonymous(c, /*demo_users_only=*/false);
+  if (c.pgwire.auth == pgwire::AuthMethod::kTrust && c.auth.anonymous == governance::AnonymousAccess::kNone) {
+    return r.error(root["server"]["pgwire"]["auth"],
+                   "'server.pgwire.auth: trust' lets clients in without a password, which 'auth.anonymous: none' "
+                   "forbids; set auth.anonymous to loopback (or any), or use scram-sha-256");
+  }
+  {
+    // Verifiers and the JWT key are checked now, so that check-config refuses them too.
+    const UserDirectory users(c.users);
+    if (auto auth = governance::Authenticator::create(c.auth, users); !auth.ok()) {
+      return Error(ErrorCode::kConfigError, fmt::format("{}: {}", path, auth.error().message));
+    }
+  }
   // The policy names catalogs as the Trino engine does.
   for (const auto& connection : c.connections) {
     for (const auto& [format, catalog] : connection.catalogs) c.governance.catalogs[format] = catalog;

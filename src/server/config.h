@@ -14,11 +14,13 @@
 #include "frontends/http/result_options.h"
 #include "frontends/pgwire/pgwire_options.h"
 #include "frontends/trino/trino_protocol_options.h"
+#include "governance/authenticator.h"
 #include "governance/policy_store.h"
 #include "governance/users.h"
 #include "routing/engine_profile.h"
 #include "routing/rules.h"
 #include "server/pipeline.h"
+#include "telemetry/history_store.h"
 
 namespace lakerouter {
 
@@ -62,7 +64,10 @@ struct Config {
   trino_protocol::TrinoProtocolOptions trino_protocol;  // server.trino_protocol
   pgwire::PgwireOptions pgwire;                       // server.pgwire
   std::vector<UserAccount> users;                     // users:
+  governance::AuthOptions auth;                       // auth: (anonymous access defaults in load_config)
   governance::PolicyOptions governance;               // governance:
+  std::string admin_group = "admin";                  // governance.admin_group: may read GET /v1/audit
+  telemetry::HistoryOptions history;                  // history: (path defaults to default_history_path())
   PipelineOptions pipeline;
   CatalogOptions catalog;
   DuckDBEngineOptions duckdb;
@@ -82,5 +87,9 @@ Result<Config> load_config(const std::string& path);
 // Where the demo lake lives when no configuration names one:
 // $LAKEROUTER_LAKE_DIR, else $LAKEROUTER_CACHE/lake/sf1, else ~/.cache/lakerouter/lake/sf1.
 std::string default_lake_dir();
+
+// Where the history store (audit log) lives when the configuration names no `history.path`:
+// $XDG_STATE_HOME/lakerouter/history.db, else ~/.local/state/lakerouter/history.db.
+std::string default_history_path();
 
 }  // namespace lakerouter

@@ -181,25 +181,42 @@ Result<RoutedStatement> Pipeline::route_with(const Statement& statement, const S
                  "COPY and EXPORT are not run on engines: fetch results over the PostgreSQL protocol "
                  "(COPY (query) TO STDOUT, psql's \\copy) or over HTTP with Accept: text/csv");
   }
+  LR_TRY(lock_down(statement, *profile));
   const auto catalog = catalog_.current();  // one snapshot for the whole statement
   auto tables = routing::resolve_tables(*profile, *catalog, router_.policy().tables);
   // 2. Govern: privileges are checked before any engine sees the statement; tables with row
   // filters or masks for this user become governed, which only enforcing engines may run.
-  if (policies_ && policies_->enabled()) LR_TRY(govern(statement, session, *profile, *catalog, tables));
+  std::vector<governance::GovernedTable> governed;
+  if (policies_ && policies_->enabled()) LR_TRY(govern(statement, session, *profile, *catalog, tables, governed));
   const routing::RoutingInput input{.profile = *profile,
                                     .session = session,
                                     .tables = tables,
                                     .engine_states = states,
                                     .header_engine = session.engine_request};
   auto decision = router_.decide(input);
-  return RoutedStatement{std::move(*profile), std::move(tables), std::move(decision)};
+  return RoutedStatement{std::move(*profile), std::move(tables), std::move(decision), std::move(governed)};
+}
+
+Status Pipeline::lock_down(const Statement& statement, const sql::QueryProfile& profile) const {
+  LR_TRY(governance::check_lockdown(profile, options_.lockdown));
+  if (profile.statement_count <= 1) return Status::Ok();
+  // An allowed script: a script's profile sums up its statements, so each is checked on its own.
+  auto parsed = sql::parse(statement.sql);
+  if (!parsed.ok()) return parsed.error();
+  for (const auto& span : parsed->spans) {
+    auto one = profiles_.analyze(std::string_view(statement.sql).substr(span.offset, span.length));
+    if (!one.ok()) return one.error();
+    LR_TRY(governance::check_lockdown(*one, options_.lockdown));
+  }
+  return Status::Ok();
 }
 
 Status Pipeline::govern(const Statement& statement, const Session& session, const sql::QueryProfile& profile,
-                        const Catalog& catalog, std::vector<routing::TableFacts>& tables) const {
+                        const Catalog& catalog, std::vector<routing::TableFacts>& tables,
+                        std::vector<governance::GovernedTable>& governed) const {
   const auto policy = policies_->current();  // one version for the whole statement
   if (profile.statement_count <= 1) {
-    return governance::check_access(*policy, session, profile, tables, policies_->catalogs());
+    return governance::check_access(*policy, session, profile, tables, policies_->catalogs(), &governed);
   }
   // A script: each statement needs its own privileges (an INSERT's grant does not cover a DROP).
   auto parsed = sql::parse(statement.sql);
@@ -208,11 +225,13 @@ Status Pipeline::govern(const Statement& statement, const Session& session, cons
     auto one = profiles_.analyze(std::string_view(statement.sql).substr(span.offset, span.length));
     if (!one.ok()) return one.error();
     auto one_tables = routing::resolve_tables(*one, catalog, router_.policy().tables);
-    LR_TRY(governance::check_access(*policy, session, *one, one_tables, policies_->catalogs()));
+    LR_TRY(governance::check_access(*policy, session, *one, one_tables, policies_->catalogs(), &governed));
     for (const auto& t : one_tables) {
       if (!t.governed) continue;
       for (auto& whole : tables) {
-        if (whole.name == t.name) whole.governed = true;
+        if (whole.name != t.name) continue;
+        whole.governed_by_policy = t.governed_by_policy && (whole.governed_by_policy || !whole.governed);
+        whole.governed = true;
       }
     }
   }
@@ -221,6 +240,18 @@ Status Pipeline::govern(const Statement& statement, const Session& session, cons
 
 Result<RunningQuery> Pipeline::run(const Statement& statement, const Session& session, std::string query_id,
                                    CancelToken* cancel) {
+  const auto arrived = std::chrono::system_clock::now();
+  const auto started = std::chrono::steady_clock::now();
+  if (query_id.empty()) query_id = new_query_id();
+  RunFacts facts;
+  auto query = run_unaudited(statement, session, query_id, cancel, facts);
+  // 4. Record: refusals now, a started statement when its result ends (telemetry/audit.h).
+  if (options_.audit) audit(statement, session, arrived, started, facts, query_id, query);
+  return query;
+}
+
+Result<RunningQuery> Pipeline::run_unaudited(const Statement& statement, const Session& session, std::string query_id,
+                                             CancelToken* cancel, RunFacts& facts) {
   RunningQuery query;
   query.started = std::chrono::steady_clock::now();
   query.query_id = query_id.empty() ? new_query_id() : std::move(query_id);
@@ -237,6 +268,8 @@ Result<RunningQuery> Pipeline::run(const Statement& statement, const Session& se
       }
       return error;
     }
+    facts.tables = routed->tables;
+    facts.fingerprint = routed->profile.fingerprint;
     query.kind = sql::StatementKind::kExplain;
     query.engine = "lakerouter";
     query.stream = explain_route_rows(routed->decision);
@@ -252,6 +285,9 @@ Result<RunningQuery> Pipeline::run(const Statement& statement, const Session& se
     if (cancel && cancel->cancelled()) return cancelled_error();
     auto routed = route_with(statement, session, states);
     if (!routed.ok()) return routed.error();
+    facts.tables = routed->tables;
+    facts.fingerprint = routed->profile.fingerprint;
+    facts.kind = routed->profile.kind;
     query.kind = routed->profile.kind;
     query.decision = std::move(routed->decision);
     query.decision.reasons.insert(query.decision.reasons.begin(), failovers.begin(), failovers.end());
@@ -277,6 +313,7 @@ Result<RunningQuery> Pipeline::run(const Statement& statement, const Session& se
     auto engine = pick_engine(query.decision);
     if (!engine.ok()) return engine.error();
     query.engine = std::string((*engine)->name());
+    facts.engine = query.engine;
 
     Status started = admit_and_start(**engine, statement, *routed, session, cancel, query);
     if (started.ok()) {
@@ -377,8 +414,17 @@ Status Pipeline::start_on(Engine& engine, const Statement& statement, const Rout
   // A script runs to its end inside execute(): it gets the whole deadline there.
   if (to_run.script) engine_session.timeout = timeout;
   to_run.sql = sql::translate(sql::without_terminator(statement.sql), routed.profile, engine.dialect(), names);
+  const bool governed = !routed.governed.empty();
+  if (governed && engine.dialect() == "duckdb") {
+    // DuckDB applies the policy through the rewritten statement (Trino and Databricks apply it
+    // themselves, from the same rules).
+    auto enforced = governance::enforce_on_duckdb(to_run.sql, routed.governed, session.user);
+    if (!enforced.ok()) return enforced.error();
+    to_run.sql = std::move(*enforced);
+  }
   auto stream = engine.execute(to_run, engine_session);
-  if (!stream.ok()) return stream.error();
+  if (!stream.ok()) return governed ? governance::withhold_details(std::move(stream).error()) : stream.error();
+  if (governed) *stream = governance::withholding_details(std::move(*stream));
   auto guarded =
       std::make_unique<DeadlineStream>(std::move(*stream), watchdog_, query.started + timeout, cancel, std::move(slot));
   ResultBatch first;

@@ -30,10 +30,13 @@
 #include "engines/admission.h"
 #include "engines/engine_monitor.h"
 #include "engines/engine.h"
+#include "governance/duckdb_enforcement.h"
+#include "governance/lockdown.h"
 #include "governance/policy_store.h"
 #include "routing/router.h"
 #include "sql/profile_cache.h"
 #include "sql/query_profile.h"
+#include "telemetry/audit.h"
 
 namespace lakerouter {
 
@@ -43,6 +46,10 @@ struct PipelineOptions {
   int max_attempts = 2;                            // engines tried for one read-only statement
   EngineMonitorOptions monitor;
   std::map<std::string, AdmissionLimits, std::less<>> admission;  // by engine name; absent: no limit
+  governance::LockdownOptions lockdown;  // what no client statement may do (governance/lockdown.h)
+  // The audit log: one record per run() (telemetry/audit.h). Not owned; it must outlive the
+  // pipeline and every stream run() returned. Null: no audit log.
+  telemetry::AuditSink* audit = nullptr;
 };
 
 struct RunningQuery {
@@ -61,6 +68,9 @@ struct RoutedStatement {
   sql::QueryProfile profile;
   std::vector<routing::TableFacts> tables;  // one per profile.tables entry
   routing::Decision decision;
+  // Tables with row filters, masks or hidden columns for the session's user: engines that do not
+  // apply policies themselves get the statement rewritten (governance/duckdb_enforcement.h).
+  std::vector<governance::GovernedTable> governed;
 };
 
 class Pipeline {
@@ -90,6 +100,20 @@ class Pipeline {
   const AdmissionGate* admission(std::string_view engine) const;
 
  private:
+  // What run_unaudited() learns on the way, for the statement's audit record.
+  struct RunFacts {
+    std::vector<routing::TableFacts> tables;  // from the last routing
+    std::string fingerprint;
+    std::optional<sql::StatementKind> kind;
+    std::string engine;  // the engine picked last; "" while none was
+  };
+  Result<RunningQuery> run_unaudited(const Statement& statement, const Session& session, std::string query_id,
+                                     CancelToken* cancel, RunFacts& facts);
+  // Records a statement run() refused, or wraps the stream of one it started so that the record
+  // is written when the stream ends (server/pipeline_audit.cpp).
+  void audit(const Statement& statement, const Session& session, std::chrono::system_clock::time_point arrived,
+             std::chrono::steady_clock::time_point started, RunFacts& facts, const std::string& query_id,
+             Result<RunningQuery>& query) const;
 
   std::shared_ptr<Engine> connected(std::string_view name) const;
   Result<std::shared_ptr<Engine>> pick_engine(routing::Decision& decision) const;
@@ -103,7 +127,10 @@ class Pipeline {
                                      std::span<const routing::EngineState> states) const;
   // The policy's checks (governance/access_check.h), statement by statement for a script.
   Status govern(const Statement& statement, const Session& session, const sql::QueryProfile& profile,
-                const Catalog& catalog, std::vector<routing::TableFacts>& tables) const;
+                const Catalog& catalog, std::vector<routing::TableFacts>& tables,
+                std::vector<governance::GovernedTable>& governed) const;
+  // Lockdown (governance/lockdown.h), for each statement of a script too.
+  Status lock_down(const Statement& statement, const sql::QueryProfile& profile) const;
 
   std::vector<std::shared_ptr<Engine>> engines_;
   PipelineOptions options_;

@@ -10,9 +10,11 @@
 #include "engines/postgres/postgres_engine.h"
 #include "engines/trino/trino_engine.h"
 #include "frontends/http/endpoints.h"
+#include "frontends/http/http_auth.h"
 #include "frontends/http/http_server.h"
 #include "frontends/pgwire/pgwire_server.h"
 #include "frontends/trino/trino_frontend.h"
+#include "telemetry/history_store.h"
 
 namespace lakerouter {
 
@@ -65,6 +67,30 @@ Result<std::shared_ptr<Engine>> open_connected_engine(const EngineConnection& c)
   }
 }
 
+// Says at start-up who may get in and how; anonymous access is loud.
+void log_authentication(const Config& c) {
+  const auto& a = c.auth;
+  size_t tokens = 0;
+  for (const auto& u : c.users) tokens += u.api_tokens.size();
+  spdlog::info("authentication: {} users, {} API tokens, JWT {}", c.users.size(), tokens,
+               a.jwt.enabled ? fmt::format("{} (user from '{}', groups from '{}')", a.jwt.algorithm, a.jwt.user_claim,
+                                           a.jwt.groups_claim)
+                             : std::string("off"));
+  switch (a.anonymous) {
+    case governance::AnonymousAccess::kNone: break;
+    case governance::AnonymousAccess::kLoopback:
+      spdlog::warn("anonymous access is ON for clients on this machine (loopback) {}: they run as user 'anonymous' "
+                   "without credentials; set auth.anonymous: none to require them",
+                   a.anonymous_by_default ? "by default, as the configuration has no users and listens on loopback only"
+                                          : "(auth.anonymous: loopback)");
+      break;
+    case governance::AnonymousAccess::kAny:
+      spdlog::warn("anonymous access is ON for every client (auth.anonymous: any): anyone who reaches a port runs "
+                   "as user 'anonymous' without credentials");
+      break;
+  }
+}
+
 }  // namespace
 
 struct Server::Impl {
@@ -72,8 +98,12 @@ struct Server::Impl {
   std::unique_ptr<LiveCatalog> catalog;
   std::unique_ptr<routing::Router> router;
   std::unique_ptr<governance::PolicyStore> policies;  // declared before the pipeline that reads it
+  // The audit log (null when history.audit is off): declared before the pipeline and front-ends,
+  // whose result streams write to it, so that it is closed (and drained) after them.
+  std::unique_ptr<telemetry::HistoryStore> history;
   std::unique_ptr<Pipeline> pipeline;
   UserDirectory users;
+  std::unique_ptr<governance::Authenticator> authenticator;  // reads `users`
   std::unique_ptr<http::Endpoints> endpoints;
   std::unique_ptr<trino_protocol::TrinoFrontend> trino_frontend;  // null when disabled
   std::unique_ptr<http::HttpServer> http_server;
@@ -128,20 +158,41 @@ Status Server::start() {
   auto policies = governance::PolicyStore::open(s.config.governance);
   if (!policies.ok()) return policies.error();
   s.policies = std::move(*policies);
+  if (s.config.history.audit) {
+    auto history = telemetry::HistoryStore::open(s.config.history);
+    if (!history.ok()) return Error(history.error().code, "history (audit log): " + history.error().message);
+    s.history = std::move(*history);
+    spdlog::info("audit log: {} (schema version {}, records kept {})", s.history->path(), s.history->schema_version(),
+                 s.config.history.audit_retention_days > 0
+                     ? fmt::format("{} days", s.config.history.audit_retention_days)
+                     : std::string("forever"));
+  } else {
+    spdlog::info("audit log: off (history.audit: false)");
+  }
+  PipelineOptions pipeline_options = s.config.pipeline;
+  pipeline_options.audit = s.history.get();
   s.pipeline =
-      std::make_unique<Pipeline>(std::move(engines), s.config.pipeline, *s.catalog, *s.router, s.policies.get());
+      std::make_unique<Pipeline>(std::move(engines), std::move(pipeline_options), *s.catalog, *s.router, s.policies.get());
   s.users = UserDirectory(s.config.users);
   if (s.config.source == "<built-in default>" && !s.users.empty()) {
     spdlog::warn("demo account: user '{}' with password '{}' (a configuration file lists its own users)",
                  s.users.all().front().name, s.users.all().front().password);
   }
-  s.endpoints = std::make_unique<http::Endpoints>(*s.pipeline, *s.catalog, s.config.results);
+  auto authenticator = governance::Authenticator::create(s.config.auth, s.users);
+  if (!authenticator.ok()) return authenticator.error();
+  s.authenticator = std::move(*authenticator);
+  log_authentication(s.config);
+  s.endpoints = std::make_unique<http::Endpoints>(*s.pipeline, *s.catalog, s.config.results,
+                                                  http::AuditApi{s.history.get(), s.config.admin_group});
   if (s.config.trino_protocol.enabled) {
-    s.trino_frontend = std::make_unique<trino_protocol::TrinoFrontend>(s.config.trino_protocol, *s.pipeline, s.users);
+    s.trino_frontend =
+        std::make_unique<trino_protocol::TrinoFrontend>(s.config.trino_protocol, *s.pipeline, *s.authenticator);
   }
   s.http_server = std::make_unique<http::HttpServer>(
-      s.config.http, [endpoints = s.endpoints.get(), trino = s.trino_frontend.get()](http::Exchange& ex) {
-        if (trino && trino->handle(ex)) return;
+      s.config.http, [endpoints = s.endpoints.get(), trino = s.trino_frontend.get(),
+                      auth = s.authenticator.get()](http::Exchange& ex) {
+        if (trino && trino->handle(ex)) return;  // the Trino protocol authenticates on its own
+        if (!http::authenticate(ex, *auth)) return;  // answered 401
         endpoints->handle(ex);
       });
   auto port = s.http_server->start();
@@ -149,7 +200,9 @@ Status Server::start() {
   s.http_port = *port;
   spdlog::info("HTTP API listening on http://{}:{}", s.config.http.host, s.http_port);
   if (s.config.pgwire.enabled) {
-    s.pgwire_server = std::make_unique<pgwire::PgwireServer>(s.config.pgwire, *s.pipeline, *s.catalog, s.users);
+    pgwire::PgwireOptions pgwire_options = s.config.pgwire;
+    pgwire_options.anonymous = s.config.auth.anonymous;
+    s.pgwire_server = std::make_unique<pgwire::PgwireServer>(pgwire_options, *s.pipeline, *s.catalog, s.users);
     auto pg_port = s.pgwire_server->start();
     if (!pg_port.ok()) {
       return Error(pg_port.error().code, "PostgreSQL protocol (server.pgwire): " + pg_port.error().message);

@@ -391,10 +391,29 @@ class Walker {
       case duckdb::TableReferenceType::PIVOT: {
         auto& pivot = ref.Cast<duckdb::PivotRef>();
         if (pivot.source) table_ref(*pivot.source, scope, depth);
+        for (auto& e : pivot.aggregates) expression(*e, scope, depth);
+        for (auto& column : pivot.pivots) {  // `IN (SELECT ...)` reads tables too
+          for (auto& e : column.pivot_expressions) expression(*e, scope, depth);
+          for (auto& entry : column.entries) {
+            if (entry.expr) expression(*entry.expr, scope, depth);
+          }
+          if (column.subquery) query_node(*column.subquery, scope, depth + 1);
+        }
         scope.aliases.emplace_back(ascii_lower(ref.alias), -1);
         break;
       }
-      default:  // no FROM clause, SHOW, ...: nothing that reads a table
+      case duckdb::TableReferenceType::SHOW_REF: {  // DESCRIBE / SUMMARIZE: a table's columns and statistics
+        auto& show = ref.Cast<duckdb::ShowRef>();
+        if (show.query) query_node(*show.query, scope, depth + 1);
+        // SHOW <keyword> (SHOW TABLES, SHOW ALL TABLES) and SHOW ... FROM name listings, not tables.
+        if (!show.table_name.empty() &&
+            (show.show_type == duckdb::ShowType::DESCRIBE || show.show_type == duckdb::ShowType::SUMMARY)) {
+          touch(qualified(show.schema_name, show.table_name), false);
+        }
+        scope.aliases.emplace_back(ascii_lower(ref.alias), -1);
+        break;
+      }
+      default:  // no FROM clause: nothing that reads a table
         break;
     }
   }

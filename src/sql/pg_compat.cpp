@@ -12,6 +12,7 @@
 #include "duckdb/parser/statement/select_statement.hpp"
 #include "duckdb/parser/tableref/list.hpp"
 #include "sql/duckdb_parse.h"
+#include "sql/tree_walk.h"
 
 namespace lakerouter::sql {
 
@@ -82,114 +83,55 @@ bool spells_regex_operator(std::string_view sql, size_t offset) {
   return matched == kSpelled.size();
 }
 
-class Rewriter {
+class Rewriter final : public TreeWalker {
  public:
   explicit Rewriter(std::string_view sql) : sql_(sql) {}
-
-  void node(duckdb::QueryNode& node) {
-    for (auto& entry : node.cte_map.map) {
-      if (entry.second && entry.second->query) statement(*entry.second->query);
-    }
-    switch (node.type) {
-      case duckdb::QueryNodeType::SELECT_NODE: {
-        auto& select = node.Cast<duckdb::SelectNode>();
-        if (select.from_table) table(select.from_table);
-        for (auto& e : select.select_list) expression(e);
-        for (auto& e : select.groups.group_expressions) expression(e);
-        if (select.where_clause) expression(select.where_clause);
-        if (select.having) expression(select.having);
-        if (select.qualify) expression(select.qualify);
-        break;
-      }
-      case duckdb::QueryNodeType::SET_OPERATION_NODE:
-        for (auto& child : node.Cast<duckdb::SetOperationNode>().children) this->node(*child);
-        break;
-      case duckdb::QueryNodeType::RECURSIVE_CTE_NODE: {
-        auto& cte = node.Cast<duckdb::RecursiveCTENode>();
-        if (cte.left) this->node(*cte.left);
-        if (cte.right) this->node(*cte.right);
-        break;
-      }
-      case duckdb::QueryNodeType::CTE_NODE: {
-        auto& cte = node.Cast<duckdb::CTENode>();
-        if (cte.query) this->node(*cte.query);
-        if (cte.child) this->node(*cte.child);
-        break;
-      }
-      default: break;
-    }
-    duckdb::ParsedExpressionIterator::EnumerateQueryNodeModifiers(
-        node, [this](duckdb::unique_ptr<duckdb::ParsedExpression>& e) { expression(e); });
-  }
-
-  void statement(duckdb::SelectStatement& stmt) {
-    if (stmt.node) node(*stmt.node);
-  }
 
   bool changed() const { return changed_; }
 
  private:
-  void table(duckdb::unique_ptr<duckdb::TableRef>& ref) {
-    switch (ref->type) {
-      case duckdb::TableReferenceType::BASE_TABLE: {
-        auto& base = ref->Cast<duckdb::BaseTableRef>();
-        if (!base.catalog_name.empty() || !is_pg_catalog_schema(base.schema_name)) return;
-        const std::string name = ascii_lower(base.table_name);
-        const std::string query = substitute_query(name);
-        if (query.empty()) return;
-        duckdb::Parser parser;
-        parser.ParseQuery(query);  // our own constant text: parses, or the tests fail
-        auto select = duckdb::unique_ptr_cast<duckdb::SQLStatement, duckdb::SelectStatement>(
-            std::move(parser.statements.front()));
-        // Column references keep resolving: through the alias, or the table's own name.
-        auto sub = duckdb::make_uniq<duckdb::SubqueryRef>(std::move(select), base.alias.empty() ? name : base.alias);
-        sub->column_name_alias = base.column_name_alias;
-        ref = std::move(sub);
-        changed_ = true;
-        return;
-      }
-      case duckdb::TableReferenceType::JOIN: {
-        auto& join = ref->Cast<duckdb::JoinRef>();
-        table(join.left);
-        table(join.right);
-        if (join.condition) expression(join.condition);
-        return;
-      }
-      case duckdb::TableReferenceType::SUBQUERY:
-        statement(*ref->Cast<duckdb::SubqueryRef>().subquery);
-        return;
-      default: return;
-    }
+  bool visit_table(duckdb::unique_ptr<duckdb::TableRef>& ref) override {
+    if (ref->type != duckdb::TableReferenceType::BASE_TABLE) return false;
+    auto& base = ref->Cast<duckdb::BaseTableRef>();
+    if (!base.catalog_name.empty() || !is_pg_catalog_schema(base.schema_name)) return false;
+    const std::string name = ascii_lower(base.table_name);
+    const std::string query = substitute_query(name);
+    if (query.empty()) return false;
+    duckdb::Parser parser;
+    parser.ParseQuery(query);  // our own constant text: parses, or the tests fail
+    auto select =
+        duckdb::unique_ptr_cast<duckdb::SQLStatement, duckdb::SelectStatement>(std::move(parser.statements.front()));
+    // Column references keep resolving: through the alias, or the table's own name.
+    auto sub = duckdb::make_uniq<duckdb::SubqueryRef>(std::move(select), base.alias.empty() ? name : base.alias);
+    sub->column_name_alias = base.column_name_alias;
+    ref = std::move(sub);
+    changed_ = true;
+    return true;
   }
 
-  void expression(duckdb::unique_ptr<duckdb::ParsedExpression>& e) {
-    if (!e) return;
+  bool visit_expression(duckdb::unique_ptr<duckdb::ParsedExpression>& e) override {
     if (e->GetExpressionClass() == duckdb::ExpressionClass::FUNCTION) {
-      if (const auto* mapping = mapped_function(e->Cast<duckdb::FunctionExpression>())) {
+      auto& fn = e->Cast<duckdb::FunctionExpression>();
+      if (const auto* mapping = mapped_function(fn)) {
         auto constant = duckdb::make_uniq<duckdb::ConstantExpression>(duckdb::Value(std::string(mapping->value)));
         constant->alias = e->alias;
         e = std::move(constant);
         changed_ = true;
-        return;
+        return true;
       }
-    }
-    if (e->GetExpressionClass() == duckdb::ExpressionClass::FUNCTION) {
-      auto& fn = e->Cast<duckdb::FunctionExpression>();
       if (fn.catalog.empty() && is_pg_catalog_schema(fn.schema) &&
           std::find(kUnqualified.begin(), kUnqualified.end(), ascii_lower(fn.function_name)) != kUnqualified.end()) {
         fn.schema.clear();
         changed_ = true;
       }
-    }
-    if (e->GetExpressionClass() == duckdb::ExpressionClass::FUNCTION) {
       // psql's name patterns: `name OPERATOR(pg_catalog.~) '^(nation)$'`, PostgreSQL's regex match.
-      auto& fn = e->Cast<duckdb::FunctionExpression>();
       if (fn.is_operator && fn.children.size() == 2 && ascii_lower(fn.function_name) == "pg_catalog" &&
           fn.query_location.IsValid() && spells_regex_operator(sql_, fn.query_location.GetIndex())) {
         fn.function_name = "regexp_matches";
         fn.is_operator = false;
         changed_ = true;
       }
+      return false;
     }
     if (e->GetExpressionClass() == duckdb::ExpressionClass::COLLATE) {
       // `COLLATE pg_catalog.default` (psql's patterns again): the default collation is no collation.
@@ -200,15 +142,10 @@ class Rewriter {
         e = std::move(child);
         changed_ = true;
         expression(e);
-        return;
+        return true;
       }
     }
-    if (e->GetExpressionClass() == duckdb::ExpressionClass::SUBQUERY) {
-      auto& sub = e->Cast<duckdb::SubqueryExpression>();
-      if (sub.subquery) statement(*sub.subquery);
-    }
-    duckdb::ParsedExpressionIterator::EnumerateChildren(
-        *e, [this](duckdb::unique_ptr<duckdb::ParsedExpression>& child) { expression(child); });
+    return false;
   }
 
   std::string_view sql_;
@@ -234,7 +171,7 @@ Result<std::string> pg_compat_rewrite(std::string_view sql) {
   }
   try {
     Rewriter rewriter(sql);
-    rewriter.statement(parser.statements.front()->Cast<duckdb::SelectStatement>());
+    rewriter.walk(parser.statements.front()->Cast<duckdb::SelectStatement>());
     if (!rewriter.changed()) return std::string(sql);
     return parser.statements.front()->ToString();
   } catch (const std::exception& e) {

@@ -181,8 +181,13 @@ def _write_config(path: Path, lake: Path, extra: dict | None = None, **server_ov
             **server_overrides,
         },
         "users": [{"name": u, "password": p, "groups": g} for u, (p, g) in TEST_USERS.items()],
+        # Requests without credentials from this machine run as "anonymous" (tests/integration/
+        # test_auth.py covers credentials); a file with users would otherwise require them.
+        "auth": {"anonymous": "loopback"},
         "catalog": {"lake_dir": str(lake)},
         "engines": {"duckdb": {"pool_size": POOL_SIZE, "threads": 2, "extension_directory": extension_dir()}},
+        # The audit log of this router only, never the user's ~/.local/state one.
+        "history": {"path": str(path.parent / "history.db")},
     }
     for key, value in (extra or {}).items():  # more engines, routing: merged one level deep
         if isinstance(value, dict) and isinstance(config.get(key), dict):

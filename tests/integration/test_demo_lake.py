@@ -37,7 +37,16 @@ EXPECTED_TABLES = {
     "tpch_parquet.nation": ("parquet", "tpch_parquet/nation", "nation"),
     "tpch_iceberg.orders": ("iceberg", "tpch_iceberg/orders", "orders"),
     "tpch_iceberg.nation": ("iceberg", "tpch_iceberg/nation", "nation"),
+    "crm.customers": ("delta", "crm/customers", "crm_customers"),
 }
+# crm.customers (the governance demos' table): customers with nation and region names and an e-mail.
+CRM_CUSTOMERS = """
+SELECT c_custkey AS customer_id, c_name AS name,
+       'c' || substr(c_name, 10) || '@' || replace(lower(n_name), ' ', '-') || '.example.com' AS email,
+       c_phone AS phone, n_name AS nation, r_name AS region, c_mktsegment AS segment, c_acctbal AS balance,
+       DATE '2020-01-01' + CAST(c_custkey * 37 % 1461 AS INTEGER) AS signup_date
+FROM customer JOIN nation ON n_nationkey = c_nationkey JOIN region ON r_regionkey = n_regionkey
+"""
 
 
 def run_gen(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -80,7 +89,7 @@ def con():
 
 
 def test_marker_lists_all_tables(lake, marker):
-    assert marker["generator"] == 1
+    assert marker["generator"] == 2
     assert marker["sf"] == SF
     assert set(marker["tables"]) == set(EXPECTED_TABLES)
     for name, (fmt, rel, _) in EXPECTED_TABLES.items():
@@ -97,11 +106,13 @@ def test_table_reads_back_identical_to_dbgen(lake, marker, con, name):
     fmt, rel, source = EXPECTED_TABLES[name]
     scan = scan_sql(lake, fmt, rel)
     ref = f"SELECT *, CAST(year(o_orderdate) AS INTEGER) AS o_year FROM {source}" \
-        if name == "tpch_events.orders_by_year" else f"SELECT * FROM {source}"
+        if name == "tpch_events.orders_by_year" else CRM_CUSTOMERS if name == "crm.customers" \
+        else f"SELECT * FROM {source}"
 
     rows = con.execute(f"SELECT count(*) FROM {scan}").fetchone()[0]
     assert rows == marker["tables"][name]["rows"]
-    assert rows == con.execute(f"SELECT count(*) FROM {source}").fetchone()[0] == SF001_ROWS[source]
+    assert rows == con.execute(f"SELECT count(*) FROM ({ref})").fetchone()[0] == \
+        SF001_ROWS["customer" if name == "crm.customers" else source]
 
     # same column names and types as dbgen (DECIMAL(15,2), DATE, INTEGER/BIGINT, VARCHAR)
     got_types = [(r[0], r[1]) for r in con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()]

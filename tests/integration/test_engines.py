@@ -28,6 +28,7 @@ needs_services = pytest.mark.skipif(not (PG_DSN and TRINO_URL),
 # Rule set (i) of the seeds, over the test servers: the application's tables (public.*) live in
 # PostgreSQL, point lookups and writes go there, joins to Trino, the rest to DuckDB.
 RULES_I = {
+    "governance": {"allow_scripts": True},  # test_a_transaction_script_runs_on_postgres_all_or_nothing
     "engines": {
         "postgres": {"type": "postgres", "connection": {"dsn": "${LAKEROUTER_PG_DSN}", "pool_size": 4},
                      "capabilities": {"owns_tables": ["public.*"]}},

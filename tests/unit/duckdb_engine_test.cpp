@@ -16,8 +16,9 @@ using namespace std::chrono_literals;
 using testing::TempDir;
 
 std::unique_ptr<DuckDBEngine> open_engine(std::vector<std::string> extensions = {}, int pool_size = 2,
-                                          const Catalog& catalog = Catalog()) {
+                                          const Catalog& catalog = Catalog(), bool lock_down = true) {
   DuckDBEngineOptions options;
+  options.lock_down = lock_down;
   options.extension_directory = testing::extension_dir();
   options.load_extensions = std::move(extensions);
   options.pool_size = pool_size;
@@ -57,7 +58,7 @@ TEST(DuckDBExtensions, LibraryIsThePinnedVersion) {
 TEST(DuckDBExtensions, EachLoadsFromTheLocalDirectoryWithSignatureChecksOn) {
   for (const std::string ext : {"delta", "iceberg", "ducklake", "httpfs", "postgres", "tpch"}) {
     SCOPED_TRACE(ext);
-    auto engine = open_engine({ext});
+    auto engine = open_engine({ext}, 2, Catalog(), /*lock_down=*/false);  // duckdb_extensions() lists files
     ASSERT_NE(engine, nullptr);
     auto rows = run(*engine,
                     "SELECT loaded, install_path, current_setting('allow_unsigned_extensions') FROM duckdb_extensions() "
@@ -80,7 +81,7 @@ TEST(DuckDBExtensions, TpchGeneratesData) {
 
 TEST(DuckDBExtensions, DeltaScanReadsAHandWrittenTable) {
   TempDir tmp;
-  auto engine = open_engine({"delta"}, 1);
+  auto engine = open_engine({"delta"}, 1, Catalog(), /*lock_down=*/false);  // writes its own files
   const auto table = tmp.path() / "t";
   std::filesystem::create_directories(table / "_delta_log");
   ASSERT_TRUE(run(*engine, "COPY (SELECT range::BIGINT AS x FROM range(10)) TO '" + (table / "part-0.parquet").string() +
@@ -93,6 +94,26 @@ TEST(DuckDBExtensions, DeltaScanReadsAHandWrittenTable) {
   auto rows = run(*engine, "SELECT sum(x) FROM delta_scan('" + table.string() + "')");
   ASSERT_TRUE(rows.ok()) << rows.error().message;
   EXPECT_EQ(rows->values[0][0], "45");
+}
+
+// Lockdown: whatever a statement says, the engine reads no file outside its tables' folders,
+// loads no extension and changes no setting.
+TEST(DuckDBEngine, LockedDownEngineRefusesFilesExtensionsAndSettings) {
+  auto engine = open_engine();
+  for (const char* sql : {"SELECT * FROM read_csv('/etc/passwd')", "SELECT * FROM '/etc/passwd'",
+                          "COPY (SELECT 1) TO '/tmp/lakerouter_lockdown.csv'", "ATTACH '/tmp/lakerouter_lockdown.db'",
+                          "LOAD httpfs", "SET enable_external_access = true", "SET threads = 1"}) {
+    auto rows = run(*engine, sql);
+    ASSERT_FALSE(rows.ok()) << sql;
+    // A path as a table name is not even looked for as a file: no such table.
+    EXPECT_TRUE(rows.error().code == ErrorCode::kPermissionDenied || rows.error().code == ErrorCode::kInvalidInput ||
+                rows.error().code == ErrorCode::kUnknownTable)
+        << sql << ": " << rows.error().message;
+  }
+  EXPECT_FALSE(std::filesystem::exists("/tmp/lakerouter_lockdown.csv"));
+  auto rows = run(*engine, "SELECT 42");
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(rows->values[0][0], "42");
 }
 
 // The demo lake's Delta and Iceberg tables through views, when the test run provides a lake.

@@ -57,6 +57,7 @@ inline void run_on_duckdb(const std::string& sql) {
   options.extension_directory = extension_dir();
   options.load_extensions = {};
   options.pool_size = 1;
+  options.lock_down = false;  // fixtures write files, which a locked-down engine refuses
   auto engine = DuckDBEngine::open(options, Catalog());
   ASSERT_TRUE(engine.ok()) << engine.error().message;
   auto stream = (*engine)->execute(Statement{sql}, Session());

@@ -145,9 +145,9 @@ TEST(TrinoProtoHeaders, ClientTagsAndDurations) {
 }
 
 TEST(TrinoProtoHeaders, ReadSession) {
-  UserDirectory users({UserAccount{"tester", {"analysts"}, "pw", "", 1}});
+  // The front-end authenticated the request: the session runs as that identity.
+  const governance::Identity tester{"tester", {"analysts"}, "password"};
   http::Request req;
-  EXPECT_EQ(read_session(req, users, "peer").error().code, ErrorCode::kInvalidRequest);  // no user
   req.set("X-Trino-User", "tester");
   req.set("X-Trino-Catalog", "delta");
   req.set("X-Trino-Schema", "tpch");
@@ -156,7 +156,7 @@ TEST(TrinoProtoHeaders, ReadSession) {
   req.set("X-Trino-Client-Tags", "team=a,lakerouter.engine=postgres");
   req.insert("X-Trino-Session", "query_max_run_time=30s");
   req.insert("X-Trino-Session", "lakerouter.cost_center=x%20y");
-  auto s = read_session(req, users, "peer");
+  auto s = read_session(req, tester, "peer");
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->user, "tester");
   EXPECT_EQ(s->groups, std::vector<std::string>{"analysts"});
@@ -169,12 +169,14 @@ TEST(TrinoProtoHeaders, ReadSession) {
   EXPECT_EQ(s->settings.at("time_zone"), "Europe/Paris");
   EXPECT_EQ(s->settings.at("source"), "cli");
 
-  http::Request presto;  // legacy names; an unknown user is accepted without groups
+  http::Request presto;  // legacy names; without credentials the session is anonymous, whatever the header says
   presto.set("X-Presto-User", "someone");
-  auto p = read_session(presto, users, "peer");
+  presto.set("X-Presto-Schema", "tpch");
+  auto p = read_session(presto, governance::Identity{}, "peer");
   ASSERT_TRUE(p.ok());
-  EXPECT_EQ(p->user, "someone");
+  EXPECT_EQ(p->user, "anonymous");
   EXPECT_TRUE(p->groups.empty());
+  EXPECT_EQ(p->schema, "tpch");
 }
 
 TEST(TrinoProtoClientStatements, Recognized) {

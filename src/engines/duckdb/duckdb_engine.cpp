@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include "core/utf8.h"
@@ -143,10 +145,43 @@ Result<std::unique_ptr<DuckDBEngine>> DuckDBEngine::open(const DuckDBEngineOptio
       conn->Query("SET errors_as_json = true");  // keeps SQL error positions (see duckdb_convert.cpp)
       engine->idle_.push_back(std::move(conn));
     }
+    if (options.lock_down) {
+      if (Status s = lock_down(setup, catalog); !s.ok()) return s.error();
+    }
   } catch (const std::exception& e) {
     return Error(ErrorCode::kConfigError, fmt::format("cannot open DuckDB: {}", duckdb::ErrorData(e).Message()));
   }
   return engine;
+}
+
+// Global settings, made once every connection has its own: after this no setting can change.
+Status DuckDBEngine::lock_down(duckdb::Connection& conn, const Catalog& catalog) {
+  std::vector<std::string> directories;
+  const auto allow = [&directories](const std::filesystem::path& path) {
+    std::string dir = path.lexically_normal().string();
+    if (dir.empty()) return;
+    if (dir.back() != '/') dir += '/';
+    if (std::find(directories.begin(), directories.end(), dir) == directories.end()) directories.push_back(dir);
+  };
+  for (const auto& table : catalog.tables()) {
+    // An Iceberg table may be named by its metadata file (<table>/metadata/v3.metadata.json):
+    // its data lives beside that folder.
+    for (const std::string& place : {table.location, table.metadata_file}) {
+      if (place.empty()) continue;
+      const std::filesystem::path path(place);
+      allow(std::filesystem::is_directory(path) ? path : path.parent_path().parent_path());
+    }
+  }
+  std::vector<std::string> quoted;
+  for (const auto& dir : directories) quoted.push_back(quote_literal(dir));
+  const std::string sql = fmt::format(
+      "SET allowed_directories = [{}]; SET enable_external_access = false; SET lock_configuration = true",
+      fmt::join(quoted, ", "));
+  auto r = conn.Query(sql);
+  if (r->HasError()) {
+    return Error(ErrorCode::kConfigError, fmt::format("cannot lock DuckDB down: {}", r->GetError()));
+  }
+  return Status::Ok();
 }
 
 Status DuckDBEngine::expose_table(duckdb::Connection& conn, const TableInfo& table) {

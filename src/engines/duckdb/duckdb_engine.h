@@ -1,7 +1,9 @@
 // The embedded DuckDB engine: one in-process database, a fixed pool of connections.
 //
 // Catalog tables are exposed as views (`tpch.lineitem` -> delta_scan('<path>')) so users write
-// names, never paths. Extensions load from a local directory with signature checks on.
+// names, never paths. Extensions load from a local directory with signature checks on. Then the
+// database is locked down (DuckDBEngineOptions::lock_down): only the tables' own directories can
+// be read, and settings cannot change.
 // Thread-safety: all public methods are thread-safe.
 #pragma once
 
@@ -29,6 +31,10 @@ struct DuckDBEngineOptions {
   std::chrono::milliseconds pool_wait{10000};  // how long a statement waits for a free connection
   std::string extension_directory;         // holds v<version>/linux_amd64/*.duckdb_extension
   std::vector<std::string> load_extensions{"delta", "iceberg"};
+  // After the views exist: no file or URL access outside the catalog's tables, no extension
+  // loading, no setting changes (DuckDB's enable_external_access, allowed_directories and
+  // lock_configuration), so that statements the analysis let through still cannot reach files.
+  bool lock_down = true;
 };
 
 class DuckDBEngine final : public Engine {
@@ -53,6 +59,7 @@ class DuckDBEngine final : public Engine {
 
  private:
   Status expose_table(duckdb::Connection& conn, const TableInfo& table);
+  static Status lock_down(duckdb::Connection& conn, const Catalog& catalog);
   std::unique_ptr<duckdb::Connection> acquire(std::chrono::milliseconds wait);
   void release(std::unique_ptr<duckdb::Connection> conn);
 

@@ -34,6 +34,7 @@ std::chrono::milliseconds reaper_interval(std::chrono::milliseconds ttl) {
 
 struct AsyncQueries::Entry {
   std::string id;
+  std::string owner;  // set before the entry is shared, then never changed
   Runner run;
   CancelToken cancel;
   Clock::time_point submitted;
@@ -52,6 +53,7 @@ struct AsyncQueries::Entry {
   AsyncQueryInfo snapshot(Clock::time_point now) {
     AsyncQueryInfo info;
     info.query_id = id;
+    info.owner = owner;
     info.state = state;
     info.engine = engine;
     info.routing_json = routing_json;
@@ -119,10 +121,11 @@ Status AsyncQueries::ensure_spill_dir() {
   return Status::Ok();
 }
 
-Status AsyncQueries::submit(const std::string& query_id, Runner run) {
+Status AsyncQueries::submit(const std::string& query_id, Runner run, std::string owner) {
   reap();
   auto entry = std::make_shared<Entry>();
   entry->id = query_id;
+  entry->owner = std::move(owner);
   entry->run = std::move(run);
   entry->submitted = now_();
   {

@@ -35,6 +35,7 @@ std::string_view async_state_name(AsyncState state);  // "queued", "running", ..
 // What GET /v1/queries/{id} reports.
 struct AsyncQueryInfo {
   std::string query_id;
+  std::string owner;         // the user who submitted it: only they may see, fetch or delete it
   AsyncState state = AsyncState::kQueued;
   std::string engine;        // empty until the query started on an engine
   std::string routing_json;  // the routing summary (a JSON object), or empty
@@ -60,7 +61,7 @@ class AsyncQueries {
 
   // Queues a query. OVERLOADED when async_max_queries are kept already; IO_ERROR when the spill
   // folder cannot be created.
-  Status submit(const std::string& query_id, Runner run);
+  Status submit(const std::string& query_id, Runner run, std::string owner = {});
 
   // nullopt: unknown or expired.
   std::optional<AsyncQueryInfo> info(const std::string& query_id);

@@ -1,5 +1,6 @@
 #include "frontends/http/endpoints.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <functional>
@@ -139,6 +140,7 @@ void Endpoints::handle(Exchange& exchange) {
       {"/v1/route", beast_http::verb::post, &Endpoints::route},
       {"/v1/tables", beast_http::verb::get, &Endpoints::tables},
       {"/v1/catalog/refresh", beast_http::verb::post, &Endpoints::refresh_catalog},
+      {"/v1/audit", beast_http::verb::get, &Endpoints::audit},
       {"/health", beast_http::verb::get, &Endpoints::health},
       {"/ready", beast_http::verb::get, &Endpoints::ready},
   };
@@ -189,6 +191,8 @@ std::optional<Statement> Endpoints::read_statement(Exchange& exchange, Session& 
   }
   session.frontend = "http";
   session.source_address = exchange.peer();
+  session.user = exchange.identity().user;  // authenticated before any endpoint runs (http_auth.h)
+  session.groups = exchange.identity().groups;
   const auto engine = req[kEngineHeader];
   session.engine_request = std::string(engine.data(), engine.size());
   auto statement = parse_query_request(req, session, request);
@@ -365,8 +369,9 @@ json async_info_json(const AsyncQueryInfo& info, int64_t page_rows) {
 
 }  // namespace
 
-Endpoints::Endpoints(Pipeline& pipeline, LiveCatalog& catalog, const ResultOptions& results)
-    : pipeline_(pipeline), catalog_(catalog), results_(results), async_(std::make_unique<AsyncQueries>(results)) {}
+Endpoints::Endpoints(Pipeline& pipeline, LiveCatalog& catalog, const ResultOptions& results, AuditApi audit)
+    : pipeline_(pipeline), catalog_(catalog), results_(results), audit_api_(std::move(audit)),
+      async_(std::make_unique<AsyncQueries>(results)) {}
 
 void Endpoints::query(Exchange& exchange) {
   Session session;
@@ -416,7 +421,7 @@ void Endpoints::submit_async(Exchange& exchange, const Statement& statement, con
   const std::string query_id = pipeline_.new_query_id();
   auto submitted = async_->submit(query_id, [this, statement, session](const std::string& id, CancelToken& cancel) {
     return pipeline_.run(statement, session, id, &cancel);
-  });
+  }, session.user);
   if (!submitted.ok()) {
     respond_error(exchange, submitted.error(), query_id);
     return;
@@ -429,7 +434,7 @@ void Endpoints::submit_async(Exchange& exchange, const Statement& statement, con
 
 void Endpoints::query_status(Exchange& exchange, const std::string& id) {
   auto info = async_->info(id);
-  if (!info) {
+  if (!info || info->owner != exchange.identity().user) {  // another user's query is as unknown as none
     respond_error(exchange, Error(ErrorCode::kNotFound,
                                   fmt::format("no asynchronous query '{}': the id is unknown, or the query expired "
                                               "(server.results.async_ttl_ms) or was deleted",
@@ -440,7 +445,8 @@ void Endpoints::query_status(Exchange& exchange, const std::string& id) {
 }
 
 void Endpoints::delete_query(Exchange& exchange, const std::string& id) {
-  auto was = async_->cancel_or_drop(id);
+  const auto owned = async_->info(id);
+  auto was = owned && owned->owner == exchange.identity().user ? async_->cancel_or_drop(id) : std::nullopt;
   if (!was) {
     respond_error(exchange, Error(ErrorCode::kNotFound,
                                   fmt::format("no asynchronous query '{}': the id is unknown, or the query expired "
@@ -473,6 +479,12 @@ void Endpoints::query_results(Exchange& exchange, const std::string& id) {
   const auto format = accepted_format(exchange, explicit_format);
   if (!format) return;
 
+  if (const auto owned = async_->info(id); owned && owned->owner != exchange.identity().user) {
+    respond_error(exchange, Error(ErrorCode::kNotFound, fmt::format("no asynchronous query '{}': the id is unknown, "
+                                                                    "or the query expired or was deleted",
+                                                                    id)));
+    return;
+  }
   AsyncQueryInfo info;
   auto spill = async_->result(id, info);
   if (!spill.ok()) {
@@ -590,6 +602,126 @@ void Endpoints::tables(Exchange& exchange) {
 void Endpoints::refresh_catalog(Exchange& exchange) {
   const RefreshReport report = catalog_.refresh();
   json out = {{"tables", report.tables}, {"changed", report.changed}, {"errors", report.errors}};
+  exchange.respond(200, "application/json", out.dump());
+}
+
+namespace {
+
+// A query parameter's value with %XX escapes decoded ('+' stays '+': time offsets use it).
+std::optional<std::string> decoded_param(std::string_view target, std::string_view name) {
+  auto raw = query_param(target, name);
+  if (!raw) return std::nullopt;
+  std::string out;
+  for (size_t i = 0; i < raw->size(); ++i) {
+    const char c = (*raw)[i];
+    unsigned byte = 0;
+    if (c == '%' && i + 2 < raw->size() &&
+        std::from_chars(raw->data() + i + 1, raw->data() + i + 3, byte, 16).ptr == raw->data() + i + 3) {
+      out += static_cast<char>(byte);
+      i += 2;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+json audit_record_json(const telemetry::AuditRecord& r) {
+  json policies = json::parse(r.policies, nullptr, /*allow_exceptions=*/false);
+  if (policies.is_discarded()) policies = json::object();
+  return {{"id", r.id},
+          {"ts", r.ts},
+          {"query_id", r.query_id},
+          {"user", r.user},
+          {"groups", r.groups},
+          {"source_address", r.source_address},
+          {"frontend", r.frontend},
+          {"fingerprint", r.fingerprint},
+          {"kind", r.kind},
+          {"tables", r.tables},
+          {"engine", r.engine},
+          {"decision", r.decision},
+          {"policies", std::move(policies)},
+          {"rows", r.rows},
+          {"rows_changed", r.rows_changed ? json(*r.rows_changed) : json(nullptr)},
+          {"outcome", telemetry::audit_outcome_name(r.outcome)},
+          {"error_code", r.error_code},
+          {"error_message", r.error_message},
+          {"elapsed_ms", std::round(r.elapsed_ms * 1000) / 1000}};
+}
+
+}  // namespace
+
+// GET /v1/audit?user=&since=&until=&outcome=&limit=: newest first. Who asks is the request's
+// Session (user and groups, as the front-end's authentication sets them); only members of the
+// admin group may read it.
+void Endpoints::audit(Exchange& exchange) {
+  Session session;
+  session.frontend = "http";
+  session.source_address = exchange.peer();
+  session.user = exchange.identity().user;  // authenticated before any endpoint runs (http_auth.h)
+  session.groups = exchange.identity().groups;
+  const auto& group = audit_api_.admin_group;
+  if (std::find(session.groups.begin(), session.groups.end(), group) == session.groups.end()) {
+    respond_error(exchange, Error(ErrorCode::kPermissionDenied,
+                                  fmt::format("user '{}' may not read the audit log: it is for members of the group "
+                                              "'{}' (governance.admin_group)",
+                                              session.user, group)));
+    return;
+  }
+  if (!audit_api_.store) {
+    respond_error(exchange, Error(ErrorCode::kNotFound, "the audit log is off (history.audit: false)"));
+    return;
+  }
+  const auto& req = exchange.request();
+  const std::string_view target(req.target().data(), req.target().size());
+  if (const auto q = target.find('?'); q != std::string_view::npos) {
+    std::string_view rest = target.substr(q + 1);
+    while (!rest.empty()) {
+      const auto amp = rest.find('&');
+      const auto name = rest.substr(0, std::min(amp, rest.find('=')));
+      rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
+      if (name.empty() || name == "user" || name == "since" || name == "until" || name == "outcome" || name == "limit") {
+        continue;
+      }
+      respond_error(exchange, Error(ErrorCode::kInvalidRequest,
+                                    fmt::format("unknown parameter '{}'; GET /v1/audit takes user, since, until, "
+                                                "outcome and limit",
+                                                name)));
+      return;
+    }
+  }
+  telemetry::AuditQuery query;
+  query.user = decoded_param(target, "user");
+  for (auto [name, out] : {std::pair{"since", &query.since}, std::pair{"until", &query.until}}) {
+    if (auto text = decoded_param(target, name)) {
+      auto ts = telemetry::parse_utc_timestamp(*text);
+      if (!ts.ok()) {
+        respond_error(exchange, Error(ErrorCode::kInvalidRequest, fmt::format("'{}': {}", name, ts.error().message)));
+        return;
+      }
+      *out = std::move(*ts);
+    }
+  }
+  query.outcome = decoded_param(target, "outcome");
+  auto limit = int_param(target, "limit", 1, 10000);
+  if (!limit.ok()) {
+    respond_error(exchange, limit.error());
+    return;
+  }
+  query.limit = static_cast<int>(limit->value_or(100));
+  auto records = audit_api_.store->audit(query);
+  if (!records.ok()) {
+    respond_error(exchange, records.error());
+    return;
+  }
+  const auto stats = audit_api_.store->stats();
+  json out = {{"records", json::array()},
+              {"count", records->size()},
+              {"limit", query.limit},
+              {"dropped", stats.dropped},
+              {"write_errors", stats.write_errors}};
+  for (const auto& r : *records) out["records"].push_back(audit_record_json(r));
   exchange.respond(200, "application/json", out.dump());
 }
 

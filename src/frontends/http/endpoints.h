@@ -1,6 +1,6 @@
 // The REST API (docs/api.md): POST /v1/query (results as JSON, NDJSON, CSV, Arrow IPC or
 // Parquet, streamed; or asynchronous), GET/DELETE /v1/queries/{id}, GET /v1/queries/{id}/results,
-// POST /v1/route, GET /v1/tables, POST /v1/catalog/refresh, GET /health, GET /ready.
+// POST /v1/route, GET /v1/tables, POST /v1/catalog/refresh, GET /v1/audit, GET /health, GET /ready.
 // Thread-safety: handle() is thread-safe; the pipeline and catalog outlive the handlers.
 #pragma once
 
@@ -12,12 +12,19 @@
 #include "frontends/http/exchange.h"
 #include "frontends/http/result_options.h"
 #include "server/pipeline.h"
+#include "telemetry/history_store.h"
 
 namespace lakerouter::http {
 
+// GET /v1/audit: the audit log, for members of the admin group only.
+struct AuditApi {
+  const telemetry::HistoryStore* store = nullptr;  // null: the audit log is off (history.audit)
+  std::string admin_group = "admin";               // governance.admin_group
+};
+
 class Endpoints {
  public:
-  Endpoints(Pipeline& pipeline, LiveCatalog& catalog, const ResultOptions& results = {});
+  Endpoints(Pipeline& pipeline, LiveCatalog& catalog, const ResultOptions& results = {}, AuditApi audit = {});
 
   void handle(Exchange& exchange);
 
@@ -33,12 +40,14 @@ class Endpoints {
   void route(Exchange& exchange);
   void tables(Exchange& exchange);
   void refresh_catalog(Exchange& exchange);
+  void audit(Exchange& exchange);
   void health(Exchange& exchange);
   void ready(Exchange& exchange);
 
   Pipeline& pipeline_;
   LiveCatalog& catalog_;
   ResultOptions results_;
+  AuditApi audit_api_;
   std::unique_ptr<AsyncQueries> async_;  // its workers run the pipeline: destroyed first
 };
 

@@ -14,6 +14,7 @@ unsigned http_status(ErrorCode code) {
     case ErrorCode::kResultTooLarge: return 507;  // the stored result's cap: stream it instead
     case ErrorCode::kHeadersTooLarge: return 431;
     case ErrorCode::kUnsupportedMediaType: return 415;
+    case ErrorCode::kUnauthenticated: return 401;
     case ErrorCode::kPermissionDenied: return 403;
     case ErrorCode::kConstraintViolation: return 409;
     case ErrorCode::kQueryCancelled: return 499;  // client closed request (nginx convention)

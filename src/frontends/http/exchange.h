@@ -11,6 +11,7 @@
 
 #include "core/cancel_token.h"
 #include "core/status.h"
+#include "governance/identity.h"
 
 namespace lakerouter::http {
 
@@ -37,6 +38,13 @@ class Exchange {
   virtual bool begin_stream(unsigned status, std::string_view content_type) = 0;
   virtual bool write(std::string_view data) = 0;
   virtual bool end_stream() = 0;
+
+  // Who sent the request, once authenticated (frontends/http/http_auth.h); anonymous before.
+  const governance::Identity& identity() const { return identity_; }
+  void set_identity(governance::Identity identity) { identity_ = std::move(identity); }
+
+ private:
+  governance::Identity identity_;
 };
 
 // The HTTP status for an error code (400 for anything the client must fix, 5xx only for

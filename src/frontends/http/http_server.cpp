@@ -74,7 +74,10 @@ class Session : public std::enable_shared_from_this<Session>, public Exchange {
   Session(tcp::socket socket, ServerCore& server) : stream_(std::move(socket)), server_(server) {
     beast::error_code ec;
     auto ep = stream_.socket().remote_endpoint(ec);
-    peer_ = ec ? "unknown" : fmt::format("{}:{}", ep.address().to_string(), ep.port());
+    // IPv6 in brackets, so that the port cannot be read as part of the address (auth.anonymous).
+    peer_ = ec                      ? "unknown"
+            : ep.address().is_v6() ? fmt::format("[{}]:{}", ep.address().to_string(), ep.port())
+                                   : fmt::format("{}:{}", ep.address().to_string(), ep.port());
   }
 
   void start() { read_header(); }

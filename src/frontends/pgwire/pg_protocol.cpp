@@ -41,6 +41,7 @@ std::string_view sqlstate_for(ErrorCode code) {
     case ErrorCode::kConfigError: return "F0000";
     case ErrorCode::kIoError: return "58030";
     case ErrorCode::kInternal: return "XX000";
+    case ErrorCode::kUnauthenticated: return "28000";  // invalid_authorization_specification
   }
   return "XX000";
 }

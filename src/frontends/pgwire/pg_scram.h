@@ -1,8 +1,7 @@
 // SCRAM-SHA-256 (RFC 5802 / RFC 7677) on the server side, as PostgreSQL speaks it: verifiers in
 // PostgreSQL's "SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>" form, and the
 // two-round exchange. No channel binding (only SCRAM-SHA-256 is advertised, never -PLUS).
-// All primitives (SHA-256, HMAC, PBKDF2, random, base64) come from OpenSSL.
-// Thread-safety: ScramVerifier is immutable; one ScramExchange per connection.
+// Thread-safety: one ScramExchange per connection.
 #pragma once
 
 #include <optional>
@@ -10,24 +9,15 @@
 #include <string_view>
 
 #include "core/status.h"
+#include "governance/scram_verifier.h"
 
 namespace lakerouter::pgwire {
 
-struct ScramVerifier {
-  int iterations = 4096;
-  std::string salt;        // raw bytes
-  std::string stored_key;  // raw 32 bytes
-  std::string server_key;  // raw 32 bytes
-
-  // Parses PostgreSQL's verifier text.
-  static Result<ScramVerifier> parse(std::string_view text);
-  // Derives one from a plain password (PBKDF2-HMAC-SHA256). Empty salt: 16 random bytes.
-  static Result<ScramVerifier> derive(std::string_view password, std::string salt = {}, int iterations = 4096);
-  std::string to_string() const;
-};
-
-std::string base64_encode(std::string_view raw);
-std::optional<std::string> base64_decode(std::string_view text);
+// The verifier and primitives live in governance/ (HTTP Basic authentication checks passwords
+// against the same verifiers); the names stay reachable here.
+using lakerouter::base64_decode;
+using lakerouter::base64_encode;
+using lakerouter::ScramVerifier;
 
 // One authentication exchange. Unknown users run the same exchange against a made-up verifier
 // and fail at the proof, so that the answer does not reveal which user names exist.

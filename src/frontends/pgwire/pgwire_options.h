@@ -5,12 +5,15 @@
 #include <cstddef>
 #include <string>
 
+#include "governance/identity.h"
+
 namespace lakerouter::pgwire {
 
 enum class AuthMethod {
   kScramSha256,  // the default: passwords never cross the wire
   kPassword,     // cleartext password; refused at start-up unless TLS is configured
-  kTrust,        // no password (any known user, or any name when anonymous access is allowed)
+  kTrust,        // no password for clients auth.anonymous admits (any known user, or any name when
+                 // no users are configured); SCRAM-SHA-256 for the others
 };
 
 struct PgwireOptions {
@@ -21,6 +24,8 @@ struct PgwireOptions {
   std::string tls_key;
   bool require_tls = false;         // refuse clients that do not ask for TLS (only with a certificate)
   AuthMethod auth = AuthMethod::kScramSha256;
+  // `auth.anonymous`: admitted clients may log in as "anonymous" (an unconfigured name) without a password.
+  governance::AnonymousAccess anonymous = governance::AnonymousAccess::kNone;
   size_t max_message_bytes = size_t{64} << 20;  // a longer declared message length closes the connection
   int max_connections = 256;
   int io_threads = 2;

@@ -953,7 +953,14 @@ awaitable<bool> Conn::authenticate(S& s, const std::string& user) {
     }
     co_return true;
   };
-  switch (server.options.auth) {
+  boost::system::error_code peer_error;
+  const auto peer = socket.remote_endpoint(peer_error);
+  const bool admitted = !peer_error && governance::anonymous_admits(server.options.anonymous, peer.address().to_string());
+  if (admitted && !account && user == governance::kAnonymousUser) co_return true;  // auth.anonymous
+  // trust is for the clients auth.anonymous admits; the others prove who they are.
+  const AuthMethod method = server.options.auth == AuthMethod::kTrust && !admitted ? AuthMethod::kScramSha256
+                                                                                    : server.options.auth;
+  switch (method) {
     case AuthMethod::kTrust:
       if (!account && !server.users.empty()) {
         failed();
@@ -973,11 +980,9 @@ awaitable<bool> Conn::authenticate(S& s, const std::string& user) {
       bool ok = false;
       if (account && password) {
         if (!account->password.empty()) {
-          ok = account->password.size() == password->size() &&
-               CRYPTO_memcmp(account->password.data(), password->data(), password->size()) == 0;
+          ok = constant_time_equal(account->password, *password);
         } else if (auto it = server.verifiers.find(user); it != server.verifiers.end()) {
-          auto derived = ScramVerifier::derive(*password, it->second.salt, it->second.iterations);
-          ok = derived.ok() && derived->stored_key == it->second.stored_key;
+          ok = it->second.matches(*password);
         }
       }
       if (!ok) {

@@ -188,6 +188,7 @@ TrinoErrorCode trino_error_code(ErrorCode code) {
     case ErrorCode::kEmptySql: return {1, "SYNTAX_ERROR", kUser};
     case ErrorCode::kQueryCancelled: return {3, "USER_CANCELED", kUser};
     case ErrorCode::kPermissionDenied: return {4, "PERMISSION_DENIED", kUser};
+    case ErrorCode::kUnauthenticated: return {4, "PERMISSION_DENIED", kUser};  // Trino has no separate code
     case ErrorCode::kNotFound: return {5, "NOT_FOUND", kUser};
     case ErrorCode::kDivisionByZero: return {8, "DIVISION_BY_ZERO", kUser};
     case ErrorCode::kConversionError: return {9, "INVALID_CAST_ARGUMENT", kUser};

@@ -64,7 +64,7 @@ std::string base_uri(const http::Request& req) {
 struct TrinoFrontend::Impl {
   TrinoProtocolOptions options;
   Pipeline& pipeline;
-  const UserDirectory& users;
+  const governance::Authenticator& authenticator;
   const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
   std::mutex mu;
@@ -72,10 +72,50 @@ struct TrinoFrontend::Impl {
   bool stopped = false;                                                     // guarded by mu
   PeriodicTask reaper{[this] { reap(); }};
 
-  Impl(TrinoProtocolOptions o, Pipeline& p, const UserDirectory& u) : options(std::move(o)), pipeline(p), users(u) {}
+  Impl(TrinoProtocolOptions o, Pipeline& p, const governance::Authenticator& a)
+      : options(std::move(o)), pipeline(p), authenticator(a) {}
 
   void respond_error(http::Exchange& ex, unsigned status, const Error& error) {
     ex.respond(status, kJson, error_document(error));
+  }
+
+  // Who sends a statement or page request: X-Trino-User with Basic or Bearer credentials, or
+  // without any where auth.anonymous admits the client. nullopt: answered already (401, or 400
+  // for a request without credentials that names no user).
+  std::optional<governance::Identity> authenticate(http::Exchange& ex, bool statement) {
+    const auto& req = ex.request();
+    const std::string claimed = header_value(req, "User");
+    const std::string_view header = field(req, "Authorization");
+    Result<governance::Identity> identity = Error(ErrorCode::kUnauthenticated, "");
+    std::string basic_user;
+    if (header.empty()) {
+      identity = authenticator.anonymous(ex.peer());
+      if (identity.ok() && statement && claimed.empty()) {
+        respond_error(ex, 400, Error(ErrorCode::kInvalidRequest,
+                                     "the X-Trino-User header is required: name the user running the query"));
+        return std::nullopt;
+      }
+      if (!identity.ok()) {
+        identity = Error(ErrorCode::kUnauthenticated, "authentication required: give a password (Basic) or a token "
+                                                      "(Bearer) with X-Trino-User");
+      }
+    } else {
+      identity = authenticator.http_authorization(header, ex.peer());
+      // With credentials, X-Trino-User may only repeat the user they prove (no impersonation).
+      if (identity.ok() && !claimed.empty() && claimed != identity->user) {
+        identity = Error(ErrorCode::kUnauthenticated,
+                         fmt::format("X-Trino-User '{}' is not the user the credentials belong to", claimed));
+      }
+    }
+    if (!identity.ok()) {
+      spdlog::info("trino protocol: {} {} from {}: 401: {}", std::string_view(req.method_string()),
+                   statement ? kStatementPath : std::string_view("(a query's page)"), ex.peer(),
+                   identity.error().message);
+      ex.add_header("WWW-Authenticate", R"(Basic realm="lakerouter")");
+      respond_error(ex, 401, identity.error());
+      return std::nullopt;
+    }
+    return std::move(*identity);
   }
 
   void info(http::Exchange& ex) {
@@ -104,7 +144,9 @@ struct TrinoFrontend::Impl {
 
   void submit(http::Exchange& ex) {
     const auto& req = ex.request();
-    auto session = read_session(req, users, ex.peer());
+    const auto identity = authenticate(ex, /*statement=*/true);
+    if (!identity) return;
+    auto session = read_session(req, *identity, ex.peer());
     if (!session.ok()) return respond_error(ex, 400, session.error());
     const std::string& sql = req.body();
     if (auto bad = find_invalid_utf8(sql)) {
@@ -221,10 +263,12 @@ struct TrinoFrontend::Impl {
 
   void start_query(http::Exchange& ex, Statement statement, Session session, std::string sql, const std::string& base) {
     const std::string id = pipeline.new_query_id();
+    std::string owner = session.user;  // before the session moves into the starter
     auto starter = [&pipeline = pipeline, statement = std::move(statement), session = std::move(session),
                     id](CancelToken& token) { return pipeline.run(statement, session, id, &token); };
     auto query = std::make_shared<TrinoQuery>(
         id, new_slug(), std::move(sql), PageOptions{options.target_page_bytes, options.max_wait}, std::move(starter));
+    query->set_owner(std::move(owner));
     {
       std::lock_guard lock(mu);
       if (stopped) {
@@ -266,8 +310,11 @@ struct TrinoFrontend::Impl {
       ex.add_header("Allow", "GET, DELETE");
       return respond_error(ex, 405, Error(ErrorCode::kMethodNotAllowed, "a statement URI takes GET or DELETE"));
     }
+    const auto identity = authenticate(ex, /*statement=*/false);
+    if (!identity) return;
     auto query = find(parts[0]);
-    if (query && query->slug() != parts[1]) query = nullptr;  // not this client's query
+    // Not this client's query: the slug is the capability, the owner must match besides.
+    if (query && (query->slug() != parts[1] || query->owner() != identity->user)) query = nullptr;
     if (method == beast_http::verb::delete_) {
       if (query) {
         query->cancel();
@@ -324,8 +371,9 @@ struct TrinoFrontend::Impl {
   }
 };
 
-TrinoFrontend::TrinoFrontend(TrinoProtocolOptions options, Pipeline& pipeline, const UserDirectory& users)
-    : impl_(std::make_unique<Impl>(std::move(options), pipeline, users)) {
+TrinoFrontend::TrinoFrontend(TrinoProtocolOptions options, Pipeline& pipeline,
+                             const governance::Authenticator& authenticator)
+    : impl_(std::make_unique<Impl>(std::move(options), pipeline, authenticator)) {
   const auto interval =
       std::clamp(impl_->options.abandoned_after / 4, std::chrono::milliseconds(50), std::chrono::milliseconds(1000));
   impl_->reaper.start(interval);

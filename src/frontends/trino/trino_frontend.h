@@ -1,6 +1,9 @@
 // TrinoFrontend: the Trino client protocol on the HTTP port (POST /v1/statement, nextUri
 // paging, DELETE to cancel, GET /v1/info), so that the trino CLI, the Python client, the JDBC
 // driver and Trino Gateway treat lakerouter as a Trino coordinator. See docs/trino-protocol.md.
+// Authentication: X-Trino-User with Basic (password) or Bearer (API token or JWT) credentials, or
+// none where auth.anonymous admits the client (it then runs as "anonymous"); 401 with
+// WWW-Authenticate: Basic otherwise. Paging and cancelling a query needs its owner's credentials.
 // Thread-safety: handle() is thread-safe.
 #pragma once
 
@@ -8,15 +11,15 @@
 
 #include "frontends/http/exchange.h"
 #include "frontends/trino/trino_protocol_options.h"
-#include "governance/users.h"
+#include "governance/authenticator.h"
 #include "server/pipeline.h"
 
 namespace lakerouter::trino_protocol {
 
 class TrinoFrontend {
  public:
-  // The pipeline and users must outlive the front-end.
-  TrinoFrontend(TrinoProtocolOptions options, Pipeline& pipeline, const UserDirectory& users);
+  // The pipeline and authenticator must outlive the front-end.
+  TrinoFrontend(TrinoProtocolOptions options, Pipeline& pipeline, const governance::Authenticator& authenticator);
   ~TrinoFrontend();
 
   // Handles the request when it belongs to the Trino protocol (/v1/statement..., /v1/info...)

@@ -67,6 +67,9 @@ class TrinoQuery {
 
   const std::string& id() const { return id_; }
   const std::string& slug() const { return slug_; }
+  // The user who started it: only they page or cancel it. Set before the query is shared.
+  const std::string& owner() const { return owner_; }
+  void set_owner(std::string owner) { owner_ = std::move(owner); }
 
   // `base_uri` ("http://host:port") prefixes nextUri and infoUri.
   // The POST's answer: QUEUED, nextUri to token 0.
@@ -95,6 +98,7 @@ class TrinoQuery {
 
   const std::string id_;
   const std::string slug_;
+  std::string owner_;
   const std::string sql_;
   const PageOptions options_;
   const Clock::time_point created_ = Clock::now();

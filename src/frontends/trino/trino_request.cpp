@@ -357,16 +357,12 @@ std::string header_value(const http::Request& req, std::string_view suffix) {
   return values.empty() ? std::string() : std::string(trim(values.front()));
 }
 
-Result<Session> read_session(const http::Request& req, const UserDirectory& users, const std::string& peer) {
+Result<Session> read_session(const http::Request& req, const governance::Identity& identity, const std::string& peer) {
   Session session;
   session.frontend = "trino";
   session.source_address = peer;
-  session.user = header_value(req, "User");
-  if (session.user.empty()) {
-    return Error(ErrorCode::kInvalidRequest, "the X-Trino-User header is required: name the user running the query");
-  }
-  // TODO(governance): authenticate; for now a known name gets its groups, an unknown one none.
-  if (const UserAccount* account = users.find(session.user)) session.groups = account->groups;
+  session.user = identity.user;
+  session.groups = identity.groups;
   session.catalog = header_value(req, "Catalog");
   session.schema = header_value(req, "Schema");
   if (auto source = header_value(req, "Source"); !source.empty()) session.settings["source"] = std::move(source);

@@ -20,7 +20,7 @@
 #include "core/statement.h"
 #include "core/status.h"
 #include "frontends/http/exchange.h"
-#include "governance/users.h"
+#include "governance/identity.h"
 
 namespace lakerouter::trino_protocol {
 
@@ -47,9 +47,9 @@ Status apply_session_property(Session& session, const std::string& name, const s
 std::vector<std::string_view> header_values(const http::Request& req, std::string_view suffix);
 std::string header_value(const http::Request& req, std::string_view suffix);
 
-// The session of a statement request. kInvalidRequest when X-Trino-User is missing or a header
-// is malformed.
-Result<Session> read_session(const http::Request& req, const UserDirectory& users, const std::string& peer);
+// The session of a statement request, run as `identity` (the front-end authenticated the request
+// and checked X-Trino-User against it). kInvalidRequest when a header is malformed.
+Result<Session> read_session(const http::Request& req, const governance::Identity& identity, const std::string& peer);
 
 // Statements the front-end answers itself, or (EXECUTE) turns into a statement with parameters:
 //   USE [catalog.]schema | SET SESSION p = literal | RESET SESSION p
