@@ -26,7 +26,7 @@ APT_PACKAGES=(
   libspdlog-dev libfmt-dev  # logging
   libcli11-dev            # command line
   libssl-dev              # TLS, SCRAM, hashing
-  libjwt-dev              # JWT bearer tokens (auth.jwt), verified with libjwt 1.10
+  libjwt-dev              # JWT bearer tokens (auth.jwt); at least LIBJWT_MIN below
   libgtest-dev libgmock-dev  # unit tests
   libbenchmark-dev        # micro-benchmarks
   clang-tidy              # static analysis in CI
@@ -37,6 +37,16 @@ apt_missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || apt_missing+=("$pkg")
 done
+# libjwt 1.10.2 before Debian's security update compares HMAC signatures with strcmp
+# (CVE-2024-25189): an older installed package is upgraded like a missing one.
+LIBJWT_MIN="1.10.2-1+deb12u1"
+for pkg in libjwt-dev libjwt0; do
+  have=$(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null || true)
+  if [ -n "$have" ] && dpkg --compare-versions "$have" lt "$LIBJWT_MIN"; then
+    log "$pkg $have predates the CVE-2024-25189 fix ($LIBJWT_MIN): upgrading"
+    apt_missing+=("$pkg")
+  fi
+done
 if ((${#apt_missing[@]})); then
   log "installing Debian packages: ${apt_missing[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -44,6 +54,10 @@ if ((${#apt_missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${apt_missing[@]}" >/dev/null
 else
   log "Debian packages: all ${#APT_PACKAGES[@]} present"
+fi
+have=$(dpkg-query -W -f='${Version}' libjwt0 2>/dev/null || true)
+if [ -z "$have" ] || dpkg --compare-versions "$have" lt "$LIBJWT_MIN"; then
+  die "libjwt0 ${have:-missing} is older than $LIBJWT_MIN (CVE-2024-25189); enable Debian's bookworm updates and rerun"
 fi
 
 # --- 2. DuckDB: library, headers and extensions of one pinned version ------------------------------

@@ -8,6 +8,7 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <iterator>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -16,6 +17,7 @@
 
 #include "catalog/catalog.h"
 #include "catalog/live_catalog.h"
+#include "governance/authenticator.h"
 #include "governance/scram_verifier.h"
 #include "routing/router.h"
 #include "routing/router.h"
@@ -61,10 +63,15 @@ int run_hash_token(bool generate) {
     token = "lr_" + sha256_hex(raw).substr(0, 40);
     std::cout << "token:  " << token << "\n";
   } else {
-    std::getline(std::cin, token);
-    if (!token.empty() && token.back() == '\r') token.pop_back();
+    const std::string input{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
+    // The whitespace the server ignores around a Bearer token, so that a file ending in a newline
+    // (or CRLF, or spaces) hashes to what the server computes.
+    token = std::string(governance::trim_token(input));
     if (token.empty()) return report(Error(ErrorCode::kInvalidRequest, "hash-token: give the token on stdin, e.g. "
                                                                        "lakerouter hash-token < token.txt"));
+    if (token.find_first_of("\r\n") != std::string::npos) {
+      return report(Error(ErrorCode::kInvalidRequest, "hash-token: stdin holds more than one line; give one token"));
+    }
     if (token.size() < 16) {
       std::fprintf(stderr, "lakerouter: warning: a token of %zu characters is easy to guess; prefer "
                            "lakerouter hash-token --generate\n", token.size());

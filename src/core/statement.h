@@ -25,6 +25,9 @@ struct Statement {
   // Several statements to run in order as one unit (the pipeline sets it for engines that take
   // scripts: PostgreSQL runs them as one transaction).
   bool script = false;
+  // False for lakerouter's own probes (pgwire's Describe runs the statement under LIMIT 0): the
+  // audit log records what clients ran, once.
+  bool audited = true;
 };
 
 struct Session {

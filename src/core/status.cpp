@@ -2,6 +2,14 @@
 
 namespace lakerouter {
 
+std::optional<ErrorCode> error_code_from_name(std::string_view name) {
+  for (int i = 0; i <= static_cast<int>(ErrorCode::kLastCode); ++i) {
+    const auto code = static_cast<ErrorCode>(i);
+    if (error_code_name(code) == name) return code;
+  }
+  return std::nullopt;
+}
+
 std::string_view error_code_name(ErrorCode code) {
   switch (code) {
     case ErrorCode::kInvalidRequest: return "INVALID_REQUEST";

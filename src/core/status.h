@@ -55,10 +55,14 @@ enum class ErrorCode : uint8_t {
   kInternal,
   // Appended, not grouped: numeric values appear in Trino error codes (trino_encoding.cpp).
   kUnauthenticated,  // no credentials, or wrong ones: HTTP 401, SQLSTATE 28000/28P01
+  // New codes go above this line.
+  kLastCode = kUnauthenticated,
 };
 
 // The stable wire name of a code, e.g. "SYNTAX_ERROR".
 std::string_view error_code_name(ErrorCode code);
+// The code with that wire name, if any.
+std::optional<ErrorCode> error_code_from_name(std::string_view name);
 
 struct Error {
   ErrorCode code = ErrorCode::kInternal;

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <limits>
+#include <optional>
 
 #include <boost/asio/ip/address.hpp>
 #include <fmt/format.h>
@@ -18,21 +20,50 @@ namespace {
 using json = nlohmann::json;
 
 // Longer "tokens" are refused before any work: no real token is this long.
-constexpr size_t kMaxTokenBytes = 16 * 1024;
+constexpr size_t kMaxTokenBytes = size_t{16} * 1024;
 
 Error unauthenticated(std::string message) { return Error(ErrorCode::kUnauthenticated, std::move(message)); }
 
-bool iequals_prefix(std::string_view text, std::string_view prefix) {
-  return text.size() >= prefix.size() &&
-         std::equal(prefix.begin(), prefix.end(), text.begin(), [](char a, char b) {
-           return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
          });
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
+// Names longer than this are refused: they only bloat logs and audit records.
+constexpr size_t kMaxUserBytes = 256;
+
+// C0 controls, DEL and the C1 controls (UTF-8 C2 80..C2 9F): a name holding one could forge log lines.
+bool has_control_characters(std::string_view s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7f) return true;
+    if (c == 0xc2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) <= 0x9f) return true;
+  }
+  return false;
+}
+
+// A NumericDate claim (exp, nbf) as whole seconds since 1970, or nullopt: floats, strings and
+// values outside 0..2^40 (year 36811) are refused rather than converted, which would be undefined
+// or overflow.
+std::optional<int64_t> seconds_claim(const json& value) {
+  constexpr uint64_t kMaxSeconds = uint64_t{1} << 40;
+  if (value.is_number_unsigned()) {
+    const auto v = value.get<uint64_t>();
+    if (v <= kMaxSeconds) return static_cast<int64_t>(v);
+  } else if (value.is_number_integer()) {
+    const auto v = value.get<int64_t>();
+    if (v >= 0 && static_cast<uint64_t>(v) <= kMaxSeconds) return v;
+  }
+  return std::nullopt;
+}
+
+int64_t saturating_add(int64_t a, int64_t b) {
+  int64_t sum = 0;
+  if (__builtin_add_overflow(a, b, &sum)) {
+    return b > 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
+  }
+  return sum;
 }
 
 // header.payload.signature, each part base64url: the shape of a JWS in compact form.
@@ -108,7 +139,7 @@ bool is_loopback_address(std::string_view peer) {
 }
 
 std::optional<std::pair<std::string, std::string>> decode_basic(std::string_view encoded) {
-  auto decoded = base64_decode(trim(encoded));
+  auto decoded = base64_decode(trim_token(encoded));
   if (!decoded) return std::nullopt;
   const size_t colon = decoded->find(':');
   if (colon == std::string::npos) return std::nullopt;
@@ -225,11 +256,20 @@ Result<Identity> Authenticator::jwt(std::string_view token) const {
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::system_clock::now().time_since_epoch()).count();
   const int64_t leeway = o.leeway.count();
+  const auto not_seconds = [](std::string_view claim) {
+    return unauthenticated(fmt::format("the JWT's '{}' claim is not a whole number of seconds (since 1970, at most "
+                                       "2^40)",
+                                       claim));
+  };
   const auto exp = claims.find("exp");
-  if (exp == claims.end() || !exp->is_number()) return unauthenticated("the JWT has no expiry ('exp' claim)");
-  if (now > exp->get<int64_t>() + leeway) return unauthenticated("the JWT has expired");
+  if (exp == claims.end()) return unauthenticated("the JWT has no expiry ('exp' claim)");
+  const auto exp_s = seconds_claim(*exp);
+  if (!exp_s) return not_seconds("exp");
+  if (now > saturating_add(*exp_s, leeway)) return unauthenticated("the JWT has expired");
   if (const auto nbf = claims.find("nbf"); nbf != claims.end()) {
-    if (!nbf->is_number() || now + leeway < nbf->get<int64_t>()) return unauthenticated("the JWT is not valid yet ('nbf')");
+    const auto nbf_s = seconds_claim(*nbf);
+    if (!nbf_s) return not_seconds("nbf");
+    if (saturating_add(now, leeway) < *nbf_s) return unauthenticated("the JWT is not valid yet ('nbf')");
   }
   if (!o.issuer.empty()) {
     const auto iss = claims.find("iss");
@@ -250,7 +290,20 @@ Result<Identity> Authenticator::jwt(std::string_view token) const {
                                        "not a string",
                                        o.user_claim));
   }
-  Identity identity{user->get<std::string>(), {}, "jwt"};
+  std::string name = user->get<std::string>();
+  // The reasons name the claim, never its value (it may be anything) nor the token.
+  if (name == kAnonymousUser) {
+    return unauthenticated(fmt::format("the JWT's '{}' claim names 'anonymous', the reserved user of clients "
+                                       "without credentials",
+                                       o.user_claim));
+  }
+  if (name.size() > kMaxUserBytes) {
+    return unauthenticated(fmt::format("the JWT's '{}' claim is longer than {} bytes", o.user_claim, kMaxUserBytes));
+  }
+  if (has_control_characters(name)) {
+    return unauthenticated(fmt::format("the JWT's '{}' claim holds control characters", o.user_claim));
+  }
+  Identity identity{std::move(name), {}, "jwt"};
   if (const auto groups = claims.find(o.groups_claim); groups != claims.end()) identity.groups = string_list(*groups);
   // A user who also has an account keeps its configured groups.
   if (const UserAccount* account = users_.find(identity.user)) {
@@ -264,22 +317,39 @@ Result<Identity> Authenticator::jwt(std::string_view token) const {
 }
 
 Result<Identity> Authenticator::bearer(std::string_view token) const {
-  token = trim(token);
+  token = trim_token(token);
   if (options_.jwt.enabled && looks_like_jwt(token)) return jwt(token);
   return api_token(token);
 }
 
 Result<Identity> Authenticator::http_authorization(std::string_view header, std::string_view peer) const {
-  header = trim(header);
+  header = trim_token(header);
   if (header.empty()) return anonymous(peer);
-  if (iequals_prefix(header, "Basic ")) {
-    auto credentials = decode_basic(header.substr(6));
-    if (!credentials) return unauthenticated("malformed Basic credentials: expected base64 of user:password");
-    return password(credentials->first, credentials->second);
+  if (header.size() > kMaxTokenBytes) return unauthenticated("the Authorization header is longer than 16 KiB");
+  // "<scheme> <credentials>": the scheme ends at the first space or tab (RFC 9110 allows both).
+  const size_t gap = header.find_first_of(" \t");
+  const std::string_view scheme = header.substr(0, gap);
+  const std::string_view credentials =
+      gap == std::string_view::npos ? std::string_view() : trim_token(header.substr(gap));
+  if (iequals(scheme, "Basic")) {
+    if (credentials.empty()) return unauthenticated("Basic credentials missing: expected base64 of user:password");
+    auto decoded = decode_basic(credentials);
+    if (!decoded) return unauthenticated("malformed Basic credentials: expected base64 of user:password");
+    return password(decoded->first, decoded->second);
   }
-  if (iequals_prefix(header, "Bearer ")) return bearer(header.substr(7));
+  if (iequals(scheme, "Bearer")) {
+    if (credentials.empty()) return unauthenticated("Bearer token missing: expected an API token or a JWT");
+    return bearer(credentials);
+  }
   return unauthenticated("unsupported Authorization scheme: use Basic (user and password) or Bearer (an API token "
                          "or a JWT)");
+}
+
+std::string_view trim_token(std::string_view token) {
+  constexpr std::string_view kSpace = " \t\r\n";
+  const size_t first = token.find_first_not_of(kSpace);
+  if (first == std::string_view::npos) return {};
+  return token.substr(first, token.find_last_not_of(kSpace) - first + 1);
 }
 
 std::string Authenticator::challenge() { return R"(Basic realm="lakerouter", Bearer realm="lakerouter")"; }

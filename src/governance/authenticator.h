@@ -12,6 +12,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -77,6 +78,10 @@ class Authenticator {
   std::map<std::string, ScramVerifier, std::less<>> verifiers_;  // users with a scram_sha256 verifier
   ScramVerifier decoy_;  // run for unknown users so that timing does not tell names apart
 };
+
+// `token` without the spaces, tabs, CRs and LFs around it: what bearer() compares, and what
+// `lakerouter hash-token` hashes.
+std::string_view trim_token(std::string_view token);
 
 // Splits "user:password" (the decoded Basic credentials); nullopt without a colon.
 std::optional<std::pair<std::string, std::string>> decode_basic(std::string_view encoded);

@@ -152,9 +152,9 @@ Status read_history(const YamlReader& r, const YAML::Node& node, Config& c) {
   }
   LR_TRY(r.get(node, "audit", "history", h.audit));
   LR_TRY(r.get(node, "audit_retention_days", "history", h.audit_retention_days));
-  if (h.audit_retention_days < 0) {
+  if (h.audit_retention_days < 0 || h.audit_retention_days > 36500) {
     return r.error(node["audit_retention_days"], "'history.audit_retention_days' must be 0 (keep every record) or a "
-                                                 "positive number of days");
+                                                 "number of days up to 36500");
   }
   int64_t capacity = static_cast<int64_t>(h.queue_capacity);
   LR_TRY(r.get(node, "queue_capacity", "history", capacity));
@@ -230,7 +230,8 @@ Status read_users(const YamlReader& r, const YAML::Node& node, Config& c) {
       }
       account.password = value;
     }
-    if (!account.scram_sha256.empty() && account.scram_sha256.rfind("SCRAM-SHA-256$", 0) != 0) {
+    // Parsed here, not only by the Authenticator, so that a bad verifier is reported with its line.
+    if (!account.scram_sha256.empty() && !ScramVerifier::parse(account.scram_sha256).ok()) {
       return r.error(u["scram_sha256"], "'" + where +
                                             ".scram_sha256' must be a verifier "
                                             "'SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>' "
@@ -277,9 +278,12 @@ Status read_auth(const YamlReader& r, const YAML::Node& node, Config& c) {
   LR_TRY(r.get(jwt, "algorithm", where, o.algorithm));
   static constexpr std::string_view kAlgorithms[] = {"HS256", "HS384", "HS512", "RS256", "RS384",
                                                      "RS512", "ES256", "ES384", "ES512"};
+  if (!jwt["algorithm"]) {
+    return r.error(jwt, fmt::format("'auth.jwt.algorithm' is required: one of {}", fmt::join(kAlgorithms, ", ")));
+  }
   if (std::find(std::begin(kAlgorithms), std::end(kAlgorithms), o.algorithm) == std::end(kAlgorithms)) {
-    return r.error(jwt["algorithm"] ? jwt["algorithm"] : jwt,
-                   fmt::format("'auth.jwt.algorithm' is required: one of {}", fmt::join(kAlgorithms, ", ")));
+    return r.error(jwt["algorithm"], fmt::format("'auth.jwt.algorithm' must be one of {}, not '{}'",
+                                                 fmt::join(kAlgorithms, ", "), o.algorithm));
   }
   std::string secret_env, key_file;
   LR_TRY(r.get(jwt, "secret_env", where, secret_env));
@@ -325,17 +329,6 @@ Status read_auth(const YamlReader& r, const YAML::Node& node, Config& c) {
   if (leeway < 0 || leeway > 3600) return r.error(jwt["leeway_s"], "'auth.jwt.leeway_s' must be between 0 and 3600");
   o.leeway = std::chrono::seconds(leeway);
   return Status::Ok();
-}
-
-bool is_loopback_host(const std::string& host) { return governance::is_loopback_address(host) || host == "localhost"; }
-
-// Without `auth.anonymous`, anonymous access is the demo's: allowed from this machine only when
-// the configuration lists no users and every listener is on loopback; otherwise none.
-void default_anonymous(Config& c, bool demo_users_only) {
-  if (!c.auth.anonymous_by_default) return;
-  const bool loopback_only = is_loopback_host(c.http.host) && (!c.pgwire.enabled || is_loopback_host(c.pgwire.host));
-  c.auth.anonymous = (demo_users_only || c.users.empty()) && loopback_only ? governance::AnonymousAccess::kLoopback
-                                                                           : governance::AnonymousAccess::kNone;
 }
 
 Status read_server(const YamlReader& r, const YAML::Node& node, Config& c) {
@@ -636,8 +629,10 @@ Config default_config(const std::string& lake_dir) {
   demo.name = "lakerouter";
   demo.password = "lakerouter";
   c.users.push_back(std::move(demo));
+  // The demo listens on loopback only and admits clients there without credentials; the server
+  // says so at start-up.
+  c.auth.anonymous = governance::AnonymousAccess::kLoopback;
   c.auth.anonymous_by_default = true;
-  default_anonymous(c, /*demo_users_only=*/true);
   return c;
 }
 
@@ -654,6 +649,9 @@ Result<Config> load_config(const std::string& path) {
   Config c = default_config("");
   c.source = path;
   c.users.clear();  // the demo account is for running without a file only
+  // So is anonymous access: a file requires credentials unless it sets auth.anonymous. Loopback
+  // is no safe default here, as a reverse proxy on the same host makes every client local.
+  c.auth.anonymous = governance::AnonymousAccess::kNone;
   if (root.IsNull()) return c;  // an empty file means all defaults
   const YamlReader r(path);
   c.routing.source = path;
@@ -667,7 +665,6 @@ Result<Config> load_config(const std::string& path) {
   if (root["governance"]) LR_TRY(read_governance(r, root["governance"], c));
   if (root["history"]) LR_TRY(read_history(r, root["history"], c));
   if (root["auth"]) LR_TRY(read_auth(r, root["auth"], c));
-  default_anonymous(c, /*demo_users_only=*/false);
   if (c.pgwire.auth == pgwire::AuthMethod::kTrust && c.auth.anonymous == governance::AnonymousAccess::kNone) {
     return r.error(root["server"]["pgwire"]["auth"],
                    "'server.pgwire.auth: trust' lets clients in without a password, which 'auth.anonymous: none' "

@@ -246,8 +246,17 @@ Result<RunningQuery> Pipeline::run(const Statement& statement, const Session& se
   RunFacts facts;
   auto query = run_unaudited(statement, session, query_id, cancel, facts);
   // 4. Record: refusals now, a started statement when its result ends (telemetry/audit.h).
-  if (options_.audit) audit(statement, session, arrived, started, facts, query_id, query);
+  if (options_.audit && statement.audited) audit(statement, session, arrived, started, facts, query_id, cancel, query);
   return query;
+}
+
+void Pipeline::record_refusal(const Statement& statement, const Session& session, const std::string& query_id,
+                              const Error& error) const {
+  if (!options_.audit || !statement.audited) return;
+  RunFacts facts;
+  Result<RunningQuery> refused = error;
+  audit(statement, session, std::chrono::system_clock::now(), std::chrono::steady_clock::now(), facts, query_id,
+        nullptr, refused);
 }
 
 Result<RunningQuery> Pipeline::run_unaudited(const Statement& statement, const Session& session, std::string query_id,
@@ -288,6 +297,7 @@ Result<RunningQuery> Pipeline::run_unaudited(const Statement& statement, const S
     facts.tables = routed->tables;
     facts.fingerprint = routed->profile.fingerprint;
     facts.kind = routed->profile.kind;
+    facts.governed = routed->governed;
     query.kind = routed->profile.kind;
     query.decision = std::move(routed->decision);
     query.decision.reasons.insert(query.decision.reasons.begin(), failovers.begin(), failovers.end());

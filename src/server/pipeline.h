@@ -91,6 +91,10 @@ class Pipeline {
   // outlive the returned stream).
   Result<RunningQuery> run(const Statement& statement, const Session& session, std::string query_id = {},
                            CancelToken* cancel = nullptr);
+  // Writes the audit record of a statement a front-end refused itself, before run() (a parse
+  // error of pgwire's Query or Parse message, a Trino client statement such as PREPARE).
+  void record_refusal(const Statement& statement, const Session& session, const std::string& query_id,
+                      const Error& error) const;
 
   std::string new_query_id();
 
@@ -106,6 +110,7 @@ class Pipeline {
     std::string fingerprint;
     std::optional<sql::StatementKind> kind;
     std::string engine;  // the engine picked last; "" while none was
+    std::vector<governance::GovernedTable> governed;  // filters, masks and hidden columns applied
   };
   Result<RunningQuery> run_unaudited(const Statement& statement, const Session& session, std::string query_id,
                                      CancelToken* cancel, RunFacts& facts);
@@ -113,7 +118,7 @@ class Pipeline {
   // is written when the stream ends (server/pipeline_audit.cpp).
   void audit(const Statement& statement, const Session& session, std::chrono::system_clock::time_point arrived,
              std::chrono::steady_clock::time_point started, RunFacts& facts, const std::string& query_id,
-             Result<RunningQuery>& query) const;
+             const CancelToken* cancel, Result<RunningQuery>& query) const;
 
   std::shared_ptr<Engine> connected(std::string_view name) const;
   Result<std::shared_ptr<Engine>> pick_engine(routing::Decision& decision) const;

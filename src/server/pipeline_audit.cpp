@@ -1,4 +1,6 @@
 // Pipeline::audit(): the audit record of one run() (telemetry/audit.h, docs/governance.md).
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "routing/table_facts.h"
@@ -32,7 +34,7 @@ std::string decision_summary(const routing::Decision& decision) {
 
 void Pipeline::audit(const Statement& statement, const Session& session, std::chrono::system_clock::time_point arrived,
                      std::chrono::steady_clock::time_point started, RunFacts& facts, const std::string& query_id,
-                     Result<RunningQuery>& query) const {
+                     const CancelToken* cancel, Result<RunningQuery>& query) const {
   const auto explain_at = sql::explain_route_target(statement.sql);
   if (facts.fingerprint.empty() && facts.tables.empty()) {
     // Refused before routing finished (syntax, privileges, lockdown): the analysis, cached by the
@@ -58,8 +60,18 @@ void Pipeline::audit(const Statement& statement, const Session& session, std::ch
   telemetry::PoliciesApplied policies;
   for (const auto& t : facts.tables) {
     record.tables.push_back(t.name);
-    // TODO(governance): the rule number, filter and masks from the access check.
-    policies.tables.push_back({.table = t.name, .governed = t.governed});
+    telemetry::TablePolicy applied{.table = t.name, .governed = t.governed};
+    const auto match = std::find_if(facts.governed.begin(), facts.governed.end(), [&](const auto& g) {
+      return g.schema + "." + g.table == t.name;
+    });
+    if (match != facts.governed.end()) {
+      const governance::TableAccess& access = match->access;
+      if (access.rule > 0) applied.rule = access.rule;
+      applied.filter = access.filter.has_value();
+      for (const auto& mask : access.masks) applied.masks.push_back(mask.column);
+      applied.hidden = access.denied_columns;
+    }
+    policies.tables.push_back(std::move(applied));
   }
   if (!query.ok()) {
     const Error& error = query.error();
@@ -77,7 +89,7 @@ void Pipeline::audit(const Statement& statement, const Session& session, std::ch
   record.decision = telemetry::redact_literals(decision_summary(query->decision), statement.sql, statement.params);
   record.policies = policies.to_json();
   query->stream = std::make_unique<telemetry::AuditedStream>(std::move(query->stream), *options_.audit,
-                                                             std::move(record), started, statement);
+                                                             std::move(record), started, statement, cancel);
 }
 
 }  // namespace lakerouter

@@ -79,10 +79,15 @@ void log_authentication(const Config& c) {
   switch (a.anonymous) {
     case governance::AnonymousAccess::kNone: break;
     case governance::AnonymousAccess::kLoopback:
-      spdlog::warn("anonymous access is ON for clients on this machine (loopback) {}: they run as user 'anonymous' "
-                   "without credentials; set auth.anonymous: none to require them",
-                   a.anonymous_by_default ? "by default, as the configuration has no users and listens on loopback only"
-                                          : "(auth.anonymous: loopback)");
+      if (a.anonymous_by_default) {  // only the built-in demo: a configuration file defaults to none
+        spdlog::warn("anonymous access is ON for clients on this machine (loopback) by default, as no configuration "
+                     "file was given: they run as user 'anonymous' without credentials; with a configuration file, "
+                     "credentials are required unless it sets auth.anonymous");
+      } else {
+        spdlog::warn("anonymous access is ON for clients on this machine (auth.anonymous: loopback): they run as "
+                     "user 'anonymous' without credentials; behind a reverse proxy on this machine every client "
+                     "counts as local; set auth.anonymous: none to require credentials");
+      }
       break;
     case governance::AnonymousAccess::kAny:
       spdlog::warn("anonymous access is ON for every client (auth.anonymous: any): anyone who reaches a port runs "
@@ -175,7 +180,9 @@ Status Server::start() {
       std::make_unique<Pipeline>(std::move(engines), std::move(pipeline_options), *s.catalog, *s.router, s.policies.get());
   s.users = UserDirectory(s.config.users);
   if (s.config.source == "<built-in default>" && !s.users.empty()) {
-    spdlog::warn("demo account: user '{}' with password '{}' (a configuration file lists its own users)",
+    // The demo's well-known public default (README), not a secret: users need it to log in.
+    spdlog::warn("demo account: user '{}', password '{}' (the documented demo default; a configuration file lists "
+                 "its own users)",
                  s.users.all().front().name, s.users.all().front().password);
   }
   auto authenticator = governance::Authenticator::create(s.config.auth, s.users);

@@ -24,6 +24,14 @@ std::string PoliciesApplied::to_json() const {
   return out.dump();
 }
 
+std::optional<AuditOutcome> parse_audit_outcome(std::string_view name) {
+  for (auto o : {AuditOutcome::kOk, AuditOutcome::kRefused, AuditOutcome::kFailed, AuditOutcome::kCancelled,
+                 AuditOutcome::kIncomplete}) {
+    if (audit_outcome_name(o) == name) return o;
+  }
+  return std::nullopt;
+}
+
 std::string_view audit_outcome_name(AuditOutcome outcome) {
   switch (outcome) {
     case AuditOutcome::kOk: return "ok";
@@ -225,7 +233,16 @@ Result<std::string> parse_utc_timestamp(std::string_view text) {
                               text.substr(0, 64)));
   std::string_view s = text;
   const auto days = iso::take_date(s);
-  if (!days) return bad;
+  // Years 1970-9999 only: the result must survive system_clock's nanoseconds (about 1678-2262)
+  // on the way back, and an audit record is never older than the epoch.
+  constexpr int64_t kDaysUntil2262 = 106'000;
+  if (!days || *days < 0 || *days > kDaysUntil2262) {
+    if (days) {
+      return Error(ErrorCode::kInvalidRequest,
+                   fmt::format("'{}' is outside the times the audit log holds (1970 to 2260)", text.substr(0, 64)));
+    }
+    return bad;
+  }
   int64_t micros = *days * kSecondsPerDay * kMicrosPerSecond;
   if (!s.empty() && (s.front() == 'T' || s.front() == ' ')) {
     s.remove_prefix(1);
@@ -260,9 +277,10 @@ Result<std::string> parse_utc_timestamp(std::string_view text) {
 }
 
 AuditedStream::AuditedStream(std::unique_ptr<ResultStream> inner, AuditSink& sink, AuditRecord record,
-                             std::chrono::steady_clock::time_point started, Statement statement)
+                             std::chrono::steady_clock::time_point started, Statement statement,
+                             const CancelToken* cancel)
     : inner_(std::move(inner)), sink_(sink), record_(std::move(record)), started_(started),
-      statement_(std::move(statement)) {}
+      statement_(std::move(statement)), cancel_token_(cancel) {}
 
 AuditedStream::~AuditedStream() {
   if (finished_) return;
@@ -271,7 +289,9 @@ AuditedStream::~AuditedStream() {
     const Error timeout(ErrorCode::kQueryTimeout, "the statement ran past its deadline");
     finish(AuditOutcome::kFailed, &timeout);
   } else {
-    finish(cancelled == 1 ? AuditOutcome::kCancelled : AuditOutcome::kIncomplete, nullptr);
+    // Front-ends cancel through the token (pgwire CancelRequest or disconnect, Trino DELETE), then drop.
+    const bool by_token = cancel_token_ != nullptr && cancel_token_->cancelled();
+    finish(cancelled == 1 || by_token ? AuditOutcome::kCancelled : AuditOutcome::kIncomplete, nullptr);
   }
 }
 

@@ -23,15 +23,15 @@
 #include <string_view>
 #include <vector>
 
+#include "core/cancel_token.h"
 #include "core/result_stream.h"
 #include "core/statement.h"
 #include "core/status.h"
 
 namespace lakerouter::telemetry {
 
-// What governance did to one table of the statement. The pipeline fills `governed` from the
-// routing facts today; `rule`, `filter` and `masks` are there for the per-table details the
-// governance checks will report (the table rule's number, whether a row filter or masks apply).
+// What governance did to one table of the statement: whether it was governed (routing facts) and,
+// for a governed table, the deciding table rule and the filter, masks and hidden columns applied.
 struct TablePolicy {
   std::string table = {};
   bool governed = false;                 // the table has policies an engine must enforce
@@ -59,6 +59,7 @@ enum class AuditOutcome : uint8_t {
   kIncomplete,  // the client stopped reading before the end without cancelling
 };
 std::string_view audit_outcome_name(AuditOutcome outcome);  // "ok", "refused", ...
+std::optional<AuditOutcome> parse_audit_outcome(std::string_view name);
 
 struct AuditRecord {
   int64_t id = 0;   // assigned by the store
@@ -69,7 +70,7 @@ struct AuditRecord {
   std::string source_address;
   std::string frontend;      // http, pgwire, trino
   std::string fingerprint;   // sql::fingerprint(); "" when the text does not parse
-  std::string kind;          // sql::statement_kind_name(), e.g. "select"
+  std::string kind;          // sql::statement_kind_name(), e.g. "SELECT"
   std::vector<std::string> tables;
   std::string engine;        // "" when no engine ran it; "lakerouter" for EXPLAIN ROUTE
   std::string decision;      // the routing decision's short explanation (redacted)
@@ -106,8 +107,10 @@ Result<std::string> parse_utc_timestamp(std::string_view text);
 // rows, error and elapsed time. Thread-safety: as ResultStream (cancel() from any thread).
 class AuditedStream final : public ResultStream {
  public:
+  // `cancel`: the token run() was given (may be null); it outlives the stream, as the engine's
+  // own use of it requires. A stream dropped after its token was cancelled counts as cancelled.
   AuditedStream(std::unique_ptr<ResultStream> inner, AuditSink& sink, AuditRecord record,
-                std::chrono::steady_clock::time_point started, Statement statement);
+                std::chrono::steady_clock::time_point started, Statement statement, const CancelToken* cancel);
   ~AuditedStream() override;
   AuditedStream(const AuditedStream&) = delete;
   AuditedStream& operator=(const AuditedStream&) = delete;
@@ -128,6 +131,7 @@ class AuditedStream final : public ResultStream {
   int64_t rows_ = 0;
   bool finished_ = false;
   std::atomic<int> cancelled_{0};  // 0 no, 1 cancelled, 2 timed out: set from any thread
+  const CancelToken* cancel_token_;  // may be null
 };
 
 // The outcome of an Error returned by Pipeline::run(): `ran` says whether an engine was started.

@@ -82,14 +82,6 @@ std::string column_text(sqlite3_stmt* stmt, int col) {
   return text ? std::string(reinterpret_cast<const char*>(text)) : std::string();
 }
 
-std::optional<AuditOutcome> parse_outcome(std::string_view name) {
-  for (auto o : {AuditOutcome::kOk, AuditOutcome::kRefused, AuditOutcome::kFailed, AuditOutcome::kCancelled,
-                 AuditOutcome::kIncomplete}) {
-    if (audit_outcome_name(o) == name) return o;
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
 struct HistoryStore::Db {
@@ -113,10 +105,11 @@ struct HistoryStore::Db {
     return StmtPtr(stmt);
   }
 
-  static Result<std::unique_ptr<Db>> open(const std::string& path, std::chrono::milliseconds busy_timeout) {
+  static Result<std::unique_ptr<Db>> open(const std::string& path, std::chrono::milliseconds busy_timeout,
+                                          bool read_only = false) {
     sqlite3* raw = nullptr;
-    const int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                   nullptr);
+    const int mode = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    const int rc = sqlite3_open_v2(path.c_str(), &raw, mode | SQLITE_OPEN_NOMUTEX, nullptr);
     auto db = std::make_unique<Db>(Db{std::unique_ptr<sqlite3, CloseDb>(raw)});
     if (rc != SQLITE_OK) {
       return Error(ErrorCode::kIoError, fmt::format("history store: cannot open {}: {}", path,
@@ -166,6 +159,18 @@ Result<std::unique_ptr<HistoryStore>> HistoryStore::open(HistoryOptions options)
   }
   for (int v = current + 1; v <= kSchemaVersion; ++v) {
     LR_TRY(db.exec("BEGIN IMMEDIATE"));
+    // Another process opening the same new file may have migrated it since the read above.
+    auto again = db.prepare("SELECT coalesce(max(version), 0) FROM schema_version");
+    if (!again.ok() || sqlite3_step(again->get()) != SQLITE_ROW) {
+      (void)db.exec("ROLLBACK");
+      return again.ok() ? db_error(db.get(), "reading schema_version") : again.error();
+    }
+    const int now_at = sqlite3_column_int(again->get(), 0);
+    again->reset();  // finalizes: no statement may stay open across COMMIT
+    if (now_at >= v) {
+      LR_TRY(db.exec("COMMIT"));
+      continue;
+    }
     Status applied = db.exec(kMigrations[v - 1]);
     if (applied.ok()) {
       applied = db.exec(fmt::format("INSERT INTO schema_version VALUES ({}, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))", v)
@@ -179,7 +184,7 @@ Result<std::unique_ptr<HistoryStore>> HistoryStore::open(HistoryOptions options)
     LR_TRY(db.exec("COMMIT"));
     spdlog::info("history store: {} migrated to schema version {}", options.path, v);
   }
-  auto reader = Db::open(options.path, options.busy_timeout);
+  auto reader = Db::open(options.path, options.busy_timeout, /*read_only=*/true);
   if (!reader.ok()) return reader.error();
   auto store = std::make_unique<HistoryStore>(Passkey{}, std::move(options), std::move(*writer), std::move(*reader));
   if (store->options_.audit_retention_days > 0) {
@@ -249,7 +254,13 @@ void HistoryStore::run_writer() {
         stats_.written += batch.size();
       } else {
         stats_.write_errors += batch.size();
-        spdlog::error("{}; {} audit records lost", written.error().message, batch.size());
+        // A full disk fails every batch: say so once a minute, not once a batch, on that disk.
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last_write_error_log_ >= kDropLogEvery) {
+          last_write_error_log_ = now;
+          spdlog::error("{}; {} audit records lost ({} since start)", written.error().message, batch.size(),
+                        stats_.write_errors);
+        }
       }
       batch.clear();
     }
@@ -355,7 +366,13 @@ Result<std::vector<AuditRecord>> HistoryStore::audit(const AuditQuery& query) co
     binds.push_back(*query.outcome);
     binds.push_back(*query.outcome);
   }
-  sql += fmt::format(" ORDER BY ts DESC, id DESC LIMIT {}", std::clamp(query.limit, 1, 10000));
+  if (query.before_id) {
+    sql += " AND id < ?";
+    binds.push_back(std::to_string(*query.before_id));  // compared as a number: id has INTEGER affinity
+  }
+  // In the order written (a record is written when its statement ends), newest first: ids page
+  // without gaps, where two records may share a millisecond of `ts`.
+  sql += fmt::format(" ORDER BY id DESC LIMIT {}", std::clamp(query.limit, 1, 10000));
   std::lock_guard lock(read_mu_);
   auto stmt = reader_db_->prepare(sql);
   if (!stmt.ok()) return stmt.error();
@@ -385,7 +402,7 @@ Result<std::vector<AuditRecord>> HistoryStore::audit(const AuditQuery& query) co
     r.rows = sqlite3_column_int64(s, c++);
     if (sqlite3_column_type(s, c) != SQLITE_NULL) r.rows_changed = sqlite3_column_int64(s, c);
     ++c;
-    r.outcome = parse_outcome(column_text(s, c++)).value_or(AuditOutcome::kFailed);
+    r.outcome = parse_audit_outcome(column_text(s, c++)).value_or(AuditOutcome::kFailed);
     r.error_code = column_text(s, c++);
     r.error_message = column_text(s, c++);
     r.elapsed_ms = sqlite3_column_double(s, c++);

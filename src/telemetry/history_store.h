@@ -52,6 +52,7 @@ struct AuditQuery {
   std::optional<std::string> since = {};
   std::optional<std::string> until = {};
   std::optional<std::string> outcome = {};
+  std::optional<int64_t> before_id = {};  // records with a smaller id: the next page
   int limit = 100;
 };
 
@@ -116,6 +117,7 @@ class HistoryStore final : public AuditSink {
   uint64_t done_ = 0;  // records written or lost to a write error (flush() waits on it)
   Stats stats_;
   std::chrono::steady_clock::time_point last_drop_log_{};
+  std::chrono::steady_clock::time_point last_write_error_log_{};
   std::thread writer_;  // last: started once everything above exists
 };
 

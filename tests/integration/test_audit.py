@@ -27,6 +27,8 @@ RULES = {
     "tables": [
         {"group": "admins", "privileges": ["SELECT", "INSERT", "DELETE", "UPDATE", "OWNERSHIP"]},
         {"user": "tester", "schema": "tpch", "table": "customer", "privileges": []},
+        {"user": "tester", "schema": "tpch", "table": "supplier", "privileges": ["SELECT"], "filter": "s_nationkey < 5",
+         "columns": [{"name": "s_phone", "mask": "'***'"}, {"name": "s_acctbal", "allow": False}]},
         {"user": "(tester|anonymous)", "privileges": ["SELECT"]},
     ],
 }
@@ -66,13 +68,6 @@ def db_rows(work, where="1=1", params=(), expect=1, timeout=10.0):
         time.sleep(0.05)
 
 
-def http_auth_enabled(r) -> bool:
-    """Whether the HTTP front-end checks credentials (a wrong password is refused)."""
-    resp = r.post("/v1/query", data=json.dumps({"sql": "SELECT 1"}), auth=("tester", "wrong-password"),
-                  headers={"Content-Type": "application/json"})
-    return resp.status_code == 401
-
-
 def pg(r, user):
     return psycopg.connect(host="127.0.0.1", port=r.pg_port, user=user, password=TEST_USERS[user][0], dbname="lake",
                            sslmode="disable", connect_timeout=10, autocommit=True)
@@ -94,8 +89,6 @@ def trino(r, user, sql):
 
 
 def test_statements_on_every_protocol_are_recorded(audited, work):
-    # Credentials are sent either way; a front-end without authentication runs as 'anonymous'.
-    http_user = "tester" if http_auth_enabled(audited) else "anonymous"
     r = audited.post("/v1/query", auth=creds("tester"), headers={"Content-Type": "application/json"}, data=json.dumps(
         {"sql": "SELECT n_name FROM tpch.nation WHERE n_name <> 'HTTP-SECRET-LITERAL' AND n_nationkey < 3"}))
     assert r.status_code == 200, r.text
@@ -104,7 +97,7 @@ def test_statements_on_every_protocol_are_recorded(audited, work):
     with pg(audited, "tester") as c:
         assert c.execute("SELECT count(*) FROM tpch.region WHERE r_name <> %s", ["PG-PARAM-SECRET"]).fetchone()[0] == 5
     (h,) = db_rows(work, "query_id = ?", (http_id,))
-    assert h["user"] == http_user and h["frontend"] == "http"
+    assert h["user"] == "tester" and h["frontend"] == "http"
     assert h["source_address"].startswith("127.0.0.1")
     assert json.loads(h["tables"]) == ["tpch.nation"]
     assert h["rows"] == 3 and h["outcome"] == "ok" and h["error_code"] == ""
@@ -119,6 +112,16 @@ def test_statements_on_every_protocol_are_recorded(audited, work):
     assert p["user"] == "tester" and json.loads(p["groups"]) == ["analysts"]
     assert p["source_address"].startswith("127.0.0.1")
     assert p["rows"] == 1 and p["outcome"] == "ok"
+
+
+def test_the_policies_applied_to_a_governed_table_are_recorded(audited, work):
+    with pg(audited, "tester") as c:
+        rows = c.execute("SELECT s_suppkey, s_phone FROM tpch.supplier ORDER BY s_suppkey").fetchall()
+    assert rows and all(phone == "***" for _, phone in rows)
+    (p,) = db_rows(work, "frontend = 'pgwire' AND \"tables\" = '[\"tpch.supplier\"]'")
+    assert p["outcome"] == "ok" and p["rows"] == len(rows) and p["engine"] == "duckdb"
+    assert json.loads(p["policies"]) == {"tables": [{"table": "tpch.supplier", "governed": True, "rule": 3,
+                                                     "filter": True, "masks": ["s_phone"], "hidden": ["s_acctbal"]}]}
 
 
 def test_trino_protocol_statements_are_recorded(audited, work):
@@ -173,9 +176,6 @@ def test_the_audit_api_is_for_administrators_only(audited, work):
     doc = r.json()
     assert doc["error"]["code"] == "PERMISSION_DENIED"
     assert "audit log" in doc["error"]["message"] and "'admins' (governance.admin_group)" in doc["error"]["message"]
-    if not http_auth_enabled(audited):
-        pytest.skip("the HTTP front-end does not authenticate yet: every request is 'anonymous', who is no "
-                    "administrator; the admin path needs HTTP authentication (Basic) to land")
     admin = creds("admin")
     r = audited.get("/v1/audit?user=tester&outcome=refused&limit=10", auth=admin)
     assert r.status_code == 200, r.text
@@ -186,9 +186,44 @@ def test_the_audit_api_is_for_administrators_only(audited, work):
     assert r.status_code == 200 and all(x["error_code"] == "PERMISSION_DENIED" for x in r.json()["records"])
     r = audited.get("/v1/audit?until=2000-01-01", auth=admin)
     assert r.status_code == 200 and r.json()["records"] == []
-    for bad in ["limit=0", "limit=10001", "since=yesterday", "colour=red"]:
+    for bad in ["limit=0", "limit=10001", "since=yesterday", "colour=red", "outcome=bogus", "before_id=0",
+                "until=9999-12-31", "since=1600-01-01"]:
         r = audited.get("/v1/audit?" + bad, auth=admin)
         assert r.status_code == 400 and r.json()["error"]["code"] == "INVALID_REQUEST", (bad, r.text)
+
+
+def test_the_audit_api_pages_by_id(audited, work):
+    admin = creds("admin")
+    seen, before_id = [], None
+    while True:
+        r = audited.get("/v1/audit?limit=2" + (f"&before_id={before_id}" if before_id else ""), auth=admin)
+        assert r.status_code == 200, r.text
+        doc = r.json()
+        seen += [x["id"] for x in doc["records"]]
+        before_id = doc["next_before_id"]
+        if before_id is None:
+            break
+        assert before_id == doc["records"][-1]["id"]
+    assert seen == sorted((x["id"] for x in db_rows(work, expect=0)), reverse=True)  # every record, once
+
+
+def test_front_end_refusals_are_recorded_and_describe_probes_are_not(audited, work):
+    before = db_rows(work, expect=0)[-1]["id"]
+    with pg(audited, "tester") as c:
+        with pytest.raises(psycopg.errors.SyntaxError):
+            c.execute("SELEC 1")  # simple Query message
+        with pytest.raises(psycopg.errors.SyntaxError):
+            c.execute("SELEC %s", [1])  # extended protocol: Parse
+        # Server-side prepared: Parse, Describe (lakerouter probes the result's columns), Bind, Execute.
+        assert c.execute("SELECT n_name FROM tpch.nation WHERE n_nationkey = %s", [7], prepare=True).fetchone()
+    rows, error = trino(audited, "tester", "PREPARE p FROM SELEC 1")
+    assert error and error["errorName"] == "SYNTAX_ERROR", error
+    new = db_rows(work, "id > ?", (before,), expect=4)
+    syntax = [x for x in new if x["error_code"] == "SYNTAX_ERROR"]
+    assert sorted(x["frontend"] for x in syntax) == ["pgwire", "pgwire", "trino"], new
+    assert all(x["outcome"] == "refused" and x["user"] == "tester" for x in syntax)
+    nation = [x for x in new if x["tables"] == '["tpch.nation"]']
+    assert len(nation) == 1 and nation[0]["rows"] == 1 and nation[0]["outcome"] == "ok", nation
 
 
 def test_the_log_outlives_a_restart(audited, lake_dir, work):

@@ -2,15 +2,17 @@
 
 HTTP API (requests): Basic (password), Bearer (API token, JWT); the Trino protocol (requests and
 the trino Python client): X-Trino-User with Basic or Bearer, and pages tied to their query's owner;
-pgwire (psycopg): SCRAM-SHA-256. JWTs are made here with PyJWT (HS256). The demo default (no
-configuration file) admits anonymous clients from loopback and says so. Last, the router's logs are
-searched for every secret these tests sent: none may appear.
+pgwire (psycopg): SCRAM-SHA-256, and `auth: trust`. JWTs are made here with PyJWT (HS256). The demo
+default (no configuration file) admits anonymous clients from loopback and says so; a configuration
+file that does not set auth.anonymous requires credentials. Last, the logs of every router started
+here are searched for every secret these tests sent: none may appear.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import subprocess
 import time
@@ -22,14 +24,16 @@ import requests
 import trino
 
 from conftest import (DEFAULT_BIN, PGWIRE_PREFIX, READY_PREFIX, READY_TIMEOUT_S, Router, _stdout_value, _tail,
-                      extension_dir, start_router, stop_router)
+                      _write_config, extension_dir, start_router, stop_router)
 
 JWT_SECRET = "jwt-secret-for-the-auth-tests-0123456789abcdef"
 JWT_ENV = "LAKEROUTER_TEST_JWT_SECRET"
 API_TOKEN = "lr_api_token_for_tests_6f1d2c3b4a5e"
 DORA_PASSWORD = "dora-scram-only-secret"
-# Every secret a test sends, right or wrong: none may show up in the router's logs.
+# Every secret a test sends, right or wrong: none may show up in the routers' logs.
 SECRETS: set[str] = {JWT_SECRET, API_TOKEN, DORA_PASSWORD, "tester-secret", "admin-secret"}
+# Every router this module starts: the last test searches their logs.
+ROUTERS: list[Router] = []
 
 
 def scram_verifier(password: str, salt: bytes = b"auth-test-salt16", iterations: int = 4096) -> str:
@@ -96,6 +100,7 @@ def secured(lake_dir, tmp_path_factory):
                       "jwt": {"algorithm": "HS256", "secret_env": JWT_ENV, "issuer": "lr-tests",
                               "audience": "lakerouter"}}}
     r = start_router(lake_dir, tmp_path_factory.mktemp("auth"), extra, log_level="debug")
+    ROUTERS.append(r)
     yield r
     stop_router(r)
 
@@ -122,6 +127,18 @@ def test_http_wrong_credentials_are_401(secured):
     assert_401(query(secured, "SELECT 1", bearer("lr_not_a_configured_token")))
     assert_401(query(secured, "SELECT 1", bearer(hashlib.sha256(API_TOKEN.encode()).hexdigest())))
     assert_401(query(secured, "SELECT 1", {"Authorization": "Digest username=tester"}))
+
+
+def test_http_schemes_without_credentials_say_what_is_missing(secured):
+    for header, why in (("Basic", "Basic credentials missing"), ("Basic   ", "Basic credentials missing"),
+                        ("Bearer", "Bearer token missing"), ("bearer \t", "Bearer token missing"),
+                        ("Basic abc", "malformed Basic credentials")):
+        resp = query(secured, "SELECT 1", {"Authorization": header})
+        assert_401(resp)
+        assert why in resp.json()["error"]["message"], (header, resp.text)
+    # A tab separates the scheme as well as a space.
+    resp = query(secured, "SELECT 1", {"Authorization": "Bearer\t" + API_TOKEN})
+    assert resp.status_code == 200, resp.text
 
 
 def test_http_right_credentials(secured):
@@ -168,6 +185,14 @@ def test_hash_token_cli_prints_the_configured_hash():
     out = subprocess.run([binary, "hash-token"], input=API_TOKEN + "\n", capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == hashlib.sha256(API_TOKEN.encode()).hexdigest()
+    # A token file with blanks or CRLF around the token hashes as the server compares it.
+    for text in (" " + API_TOKEN + " \t\r\n", API_TOKEN, "\n" + API_TOKEN + "\n\n"):
+        out = subprocess.run([binary, "hash-token"], input=text.encode(), capture_output=True, timeout=30)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.decode().strip() == hashlib.sha256(API_TOKEN.encode()).hexdigest(), repr(text)
+    two = subprocess.run([binary, "hash-token"], input="one-token-0123456789\nanother-token-01234\n",
+                         capture_output=True, text=True, timeout=30)
+    assert two.returncode != 0 and "more than one line" in two.stderr, two.stderr
     gen = subprocess.run([binary, "hash-token", "--generate"], capture_output=True, text=True, timeout=30)
     assert gen.returncode == 0, gen.stderr
     lines = dict(line.split(":", 1) for line in gen.stdout.strip().splitlines())
@@ -221,6 +246,21 @@ def test_trino_pages_belong_to_the_query_owner(secured):
     other = requests.get(next_uri, headers={"X-Trino-User": "admin", **basic("admin", "admin-secret")}, timeout=30)
     assert other.status_code in (404, 410), other.text
     assert trino_run_from(next_uri, tester) == [[i] for i in range(10)]
+
+
+def test_trino_delete_by_another_user_does_not_cancel(secured):
+    tester = {"X-Trino-User": "tester", **basic("tester", "tester-secret")}
+    resp = trino_post(secured, "SELECT * FROM range(20)", tester)
+    assert resp.status_code == 200, resp.text
+    next_uri = resp.json()["nextUri"]
+    admin = {"X-Trino-User": "admin", **basic("admin", "admin-secret")}
+    gone = requests.delete(next_uri, headers=admin, timeout=30)
+    # Nothing tells the other user whether the query exists (Trino itself answers 404; lakerouter
+    # answers a DELETE of a query it does not find 204, as for one that is gone).
+    assert gone.status_code in (204, 404), gone.text
+    assert_401(requests.delete(next_uri, headers={"X-Trino-User": "tester"}, timeout=30))
+    # The owner still reads every row: the query was neither cancelled nor dropped.
+    assert trino_run_from(next_uri, tester) == [[i] for i in range(20)]
 
 
 def trino_run_from(next_uri: str, headers: dict) -> list:
@@ -295,16 +335,14 @@ def test_pgwire_missing_wrong_and_right_passwords(secured):
 
 # --- the demo default ----------------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def demo(lake_dir, tmp_path_factory):
-    """`lakerouter serve` without a configuration file: the demo account and anonymous on loopback."""
-    work = tmp_path_factory.mktemp("demo")
+def launch(work, args: list[str], config_path) -> Router:
+    """Runs `lakerouter serve <args>` in `work` and waits for its ready line."""
     binary = os.environ.get("LAKEROUTER_BIN") or str(DEFAULT_BIN)
     env = {**os.environ, "DUCKDB_EXTENSIONS": extension_dir(), "XDG_STATE_HOME": str(work)}
     stdout_path, stderr_path = work / "stdout.log", work / "stderr.log"
     with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
-        proc = subprocess.Popen([binary, "serve", "--lake", str(lake_dir), "--port", "0", "--pgwire-port", "0"],
-                                stdin=subprocess.DEVNULL, stdout=out, stderr=err, cwd=work, env=env)
+        proc = subprocess.Popen([binary, "serve", *args], stdin=subprocess.DEVNULL, stdout=out, stderr=err, cwd=work,
+                                env=env)
     deadline = time.monotonic() + READY_TIMEOUT_S
     url = None
     while time.monotonic() < deadline and proc.poll() is None and not url:
@@ -313,18 +351,102 @@ def demo(lake_dir, tmp_path_factory):
     if not url:
         proc.kill()
         proc.wait()
-        pytest.fail(f"the demo router did not start\n{_tail(stderr_path, 60)}", pytrace=False)
+        pytest.fail(f"the router ({args}) did not start\n{_tail(stderr_path, 60)}", pytrace=False)
     host, port = url.removeprefix("http://").rsplit(":", 1)
     pg = _stdout_value(stdout_path, PGWIRE_PREFIX)
-    r = Router(proc=proc, base_url=url, host=host, port=int(port), config_path=work / "none",
+    r = Router(proc=proc, base_url=url, host=host, port=int(port), config_path=config_path,
                stdout_path=stdout_path, stderr_path=stderr_path, pg_port=int(pg.rsplit(":", 1)[1]) if pg else 0)
+    ROUTERS.append(r)
+    return r
+
+
+@pytest.fixture(scope="module")
+def demo(lake_dir, tmp_path_factory):
+    """`lakerouter serve` without a configuration file: the demo account and anonymous on loopback."""
+    work = tmp_path_factory.mktemp("demo")
+    r = launch(work, ["--lake", str(lake_dir), "--port", "0", "--pgwire-port", "0"], work / "none")
     yield r
     stop_router(r)
+
+
+@pytest.fixture(scope="module")
+def jwt_only(lake_dir, tmp_path_factory):
+    """A configuration file with auth.jwt, no users and no auth.anonymous, listening on loopback."""
+    os.environ[JWT_ENV] = JWT_SECRET
+    work = tmp_path_factory.mktemp("jwt-only")
+    config = work / "lakerouter.yaml"
+    _write_config(config, lake_dir, {"auth": {"jwt": {"algorithm": "HS256", "secret_env": JWT_ENV}}})
+    doc = json.loads(config.read_text())
+    doc.pop("users")
+    doc["auth"].pop("anonymous")  # conftest's routers admit anonymous clients; this one says nothing
+    config.write_text(json.dumps(doc, indent=2) + "\n")
+    r = launch(work, ["--config", str(config)], config)
+    yield r
+    stop_router(r)
+
+
+@pytest.fixture(scope="module")
+def trusting(lake_dir, tmp_path_factory):
+    """pgwire `auth: trust`, with conftest's auth.anonymous: loopback and its two accounts."""
+    r = start_router(lake_dir, tmp_path_factory.mktemp("trust"),
+                     pgwire={"host": "127.0.0.1", "port": 0, "auth": "trust"}, log_level="debug")
+    ROUTERS.append(r)
+    yield r
+    stop_router(r)
+
+
+def test_a_configuration_file_requires_credentials_unless_it_says_otherwise(jwt_only):
+    """Loopback is no default for a configuration file: a reverse proxy on the host would admit everyone."""
+    assert_401(query(jwt_only, "SELECT 1"))
+    assert_401(trino_post(jwt_only, "SELECT 1", {"X-Trino-User": "whoever"}))
+    log = jwt_only.stderr_path.read_text(errors="replace")
+    assert "anonymous access is ON" not in log, log[-3000:]
+    r = query(jwt_only, "SELECT 1 AS x", bearer(make_jwt("jwt-user")))
+    assert r.status_code == 200, r.text
+    env_password = os.environ.pop("PGPASSWORD", None)
+    try:
+        with pytest.raises(psycopg.OperationalError):
+            pg_connect(jwt_only, "anonymous", None)
+    finally:
+        if env_password is not None:
+            os.environ["PGPASSWORD"] = env_password
+
+
+def session_user(conn) -> str:
+    return conn.execute("SHOW session_authorization").fetchone()[0]
+
+
+def test_pgwire_trust_needs_passwords_of_accounts_and_runs_others_as_anonymous(trusting):
+    env_password = os.environ.pop("PGPASSWORD", None)
+    try:
+        # A configured account proves itself even under trust.
+        with pytest.raises(psycopg.OperationalError) as refused:
+            pg_connect(trusting, "tester", None)
+        assert "password" in str(refused.value).lower(), refused.value
+        with pytest.raises(psycopg.OperationalError) as refused:
+            pg_connect(trusting, "admin", "not-the-admin-password")
+        assert "password authentication failed" in str(refused.value)
+        with pg_connect(trusting, "tester", "tester-secret") as c:
+            assert session_user(c) == "tester"
+            assert c.execute("SELECT 1").fetchone() == (1,)
+        # Any other name gets in without a password, as "anonymous", not as the name it sent.
+        for name in ("whoever", "anonymous", "Tester"):
+            with pg_connect(trusting, name, None) as c:
+                assert session_user(c) == "anonymous", name
+                assert c.execute("SELECT 2").fetchone() == (2,)
+    finally:
+        if env_password is not None:
+            os.environ["PGPASSWORD"] = env_password
+    time.sleep(0.2)
+    assert "'whoever' is no configured account; the session runs as anonymous" in \
+        trusting.stderr_path.read_text(errors="replace")
 
 
 def test_demo_default_admits_anonymous_on_loopback_and_says_so(demo):
     log = demo.stderr_path.read_text(errors="replace")
     assert "anonymous access is ON for clients on this machine (loopback) by default" in log, log[-3000:]
+    # The demo's public default account is announced (README documents it too).
+    assert "demo account: user 'lakerouter', password 'lakerouter' (the documented demo default" in log, log[-3000:]
     r = query(demo, "SELECT 1 AS x")
     assert r.status_code == 200, r.text
     # Credentials that are sent are still checked.
@@ -342,15 +464,18 @@ def test_demo_default_admits_anonymous_on_loopback_and_says_so(demo):
 
 # --- logs ----------------------------------------------------------------------------------------------------
 
-def test_no_secret_appears_in_the_logs(secured):
-    """Last in this file: every password, token and JWT the tests above sent is absent from the logs."""
+def test_no_secret_appears_in_the_logs(secured, demo):
+    """Last in this file: every password, token and JWT the tests above sent is absent from the logs
+    of every router this module started (the demo's included)."""
     # Make sure this router saw at least one of each kind before looking.
     query(secured, "SELECT 1", bearer(API_TOKEN))
     query(secured, "SELECT 1", bearer(make_jwt()))
     query(secured, "SELECT 1", basic("tester", "wrong-log-pw"))
     time.sleep(0.2)  # let the log lines be written
-    logs = secured.stderr_path.read_text(errors="replace") + secured.stdout_path.read_text(errors="replace")
-    assert "401" in logs  # the refusals are logged (without what was sent)
+    assert secured in ROUTERS and demo in ROUTERS
+    assert "401" in secured.stderr_path.read_text(errors="replace")  # refusals are logged (without what was sent)
+    logs = "".join(r.stderr_path.read_text(errors="replace") + r.stdout_path.read_text(errors="replace")
+                   for r in ROUTERS)
     # The demo account's password is the product's name, which every log names anyway; the Basic
     # header carrying it (base64) is still searched for.
     leaked = sorted(s for s in SECRETS - {"lakerouter"} if s and s in logs)

@@ -1,5 +1,5 @@
 // Authentication: passwords, API tokens, JWTs (HS256, RS256, ES256 in JOSE form), anonymous access,
-// and the `auth:` / `api_tokens:` configuration.
+// Authorization headers, the `auth:` / `api_tokens:` configuration, and SCRAM for unknown users.
 #include <jwt.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
@@ -9,12 +9,14 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <limits>
 #include <memory>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "config_test_util.h"
+#include "frontends/pgwire/pg_scram.h"
 #include "governance/authenticator.h"
 #include "server/config.h"
 
@@ -81,6 +83,12 @@ std::string base64url(std::string_view raw) {
   return s;
 }
 
+// An HS256 token over `payload` exactly as given: libjwt would refuse to sign some claims (null).
+std::string sign_hs256_text(std::string_view key, const std::string& payload) {
+  const std::string input = base64url(R"({"alg":"HS256","typ":"JWT"})") + "." + base64url(payload);
+  return input + "." + base64url(hmac_sha256(key, input));
+}
+
 json claims_for(std::string_view user, int64_t exp_in_s = 600) {
   return {{"sub", user}, {"exp", now_s() + exp_in_s}, {"groups", {"analysts", "emea"}}};
 }
@@ -91,6 +99,21 @@ AuthOptions jwt_options(std::string algorithm, std::string key) {
   o.jwt.algorithm = std::move(algorithm);
   o.jwt.key = std::move(key);
   return o;
+}
+
+// HS256 with a configured issuer and audience, and claims for dave that name both.
+AuthOptions idp_options() {
+  AuthOptions o = jwt_options("HS256", std::string(kSecret));
+  o.jwt.issuer = "https://idp.example";
+  o.jwt.audience = "lakerouter";
+  return o;
+}
+
+json idp_claims_for(std::string_view user) {
+  json claims = claims_for(user);
+  claims["iss"] = "https://idp.example";
+  claims["aud"] = "lakerouter";
+  return claims;
 }
 
 using PKey = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
@@ -155,6 +178,57 @@ TEST(Auth, HttpAuthorizationHeader) {
   EXPECT_FALSE(Authenticator::challenge().empty());
 }
 
+// The reason a refused header gets, for the checks on what it says.
+std::string refusal(const Authenticator& auth, std::string_view header) {
+  auto r = auth.http_authorization(header, "10.0.0.1:1");
+  EXPECT_FALSE(r.ok()) << header;
+  if (r.ok()) return {};
+  EXPECT_EQ(r.error().code, ErrorCode::kUnauthenticated);
+  return r.error().message;
+}
+
+TEST(Auth, HttpAuthorizationSchemesWithoutCredentials) {
+  const auto users = test_users();
+  auto auth = make(users);
+  for (const char* header : {"Basic", "Basic ", "basic\t", "Basic \t "}) {
+    EXPECT_NE(refusal(*auth, header).find("Basic credentials missing"), std::string::npos) << header;
+  }
+  for (const char* header : {"Bearer", "Bearer ", "BEARER\t", "Bearer  \t"}) {
+    EXPECT_NE(refusal(*auth, header).find("Bearer token missing"), std::string::npos) << header;
+  }
+  EXPECT_NE(refusal(*auth, "Basicx abc").find("unsupported Authorization scheme"), std::string::npos);
+  // A tab separates the scheme as well as a space does; extra blanks are ignored.
+  EXPECT_EQ(auth->http_authorization("Basic\t" + base64_encode("alice:alice-pw"), "10.0.0.1:1")->user, "alice");
+  EXPECT_EQ(auth->http_authorization("Bearer \t " + std::string(kToken) + " \t", "10.0.0.1:1")->user, "carol");
+}
+
+TEST(Auth, MalformedAndOversizedAuthorizationValues) {
+  const auto users = test_users();
+  auto auth = make(users);
+  // base64 whose length is no multiple of 4, or with characters outside the alphabet.
+  for (const char* header : {"Basic YWxpY2U6YWxpY2UtcHc", "Basic abc", "Basic YWxpY2U6YWxpY2UtcHc==="}) {
+    EXPECT_NE(refusal(*auth, header).find("malformed Basic credentials"), std::string::npos) << header;
+  }
+  const std::string huge(20 * 1024, 'A');
+  for (const std::string& header : {"Basic " + huge, "Bearer " + huge, "Bearer " + huge + "." + huge + "." + huge,
+                                    "Digest " + huge}) {
+    const std::string why = refusal(*auth, header);
+    EXPECT_NE(why.find("longer than 16 KiB"), std::string::npos) << why;
+    EXPECT_EQ(why.find(huge.substr(0, 64)), std::string::npos);
+  }
+  // Just under the limit the credentials are checked (and refused) as usual.
+  expect_unauthenticated(auth->http_authorization("Bearer " + std::string(16 * 1024 - 8, 'b'), "10.0.0.1:1"));
+}
+
+TEST(Auth, TrimTokenStripsTheBlanksAroundAToken) {
+  EXPECT_EQ(trim_token(" \t tok en\r\n"), "tok en");
+  EXPECT_EQ(trim_token("\r\n"), "");
+  EXPECT_EQ(trim_token(""), "");
+  const auto users = test_users();
+  auto auth = make(users);
+  EXPECT_EQ(auth->bearer(std::string(kToken) + "\r\n")->user, "carol");  // what `hash-token` hashes
+}
+
 TEST(Auth, AnonymousAccessFollowsTheSetting) {
   const auto users = test_users();
   AuthOptions loopback;
@@ -181,12 +255,8 @@ TEST(Auth, AnonymousAccessFollowsTheSetting) {
 
 TEST(AuthJwt, Hs256ClaimsAreChecked) {
   const auto users = test_users();
-  AuthOptions o = jwt_options("HS256", std::string(kSecret));
-  o.jwt.issuer = "https://idp.example";
-  o.jwt.audience = "lakerouter";
-  auto auth = make(users, o);
-  json claims = claims_for("dave");
-  claims["iss"] = "https://idp.example";
+  auto auth = make(users, idp_options());
+  json claims = idp_claims_for("dave");
   claims["aud"] = {"other", "lakerouter"};
   const std::string good = sign(JWT_ALG_HS256, kSecret, claims);
   auto dave = auth->bearer(good);
@@ -233,6 +303,107 @@ TEST(AuthJwt, Hs256ClaimsAreChecked) {
   expect_unauthenticated(auth->bearer(tampered));
   const std::string none = base64url(R"({"alg":"none","typ":"JWT"})") + "." + base64url(claims.dump()) + ".";
   expect_unauthenticated(auth->bearer(none));
+}
+
+TEST(AuthJwt, AnotherHmacAlgorithmIsRefused) {
+  const auto users = test_users();
+  auto auth = make(users, jwt_options("HS256", std::string(kSecret)));
+  // The right secret, but HS512: the token must use the configured algorithm.
+  const std::string hs512 = sign(JWT_ALG_HS512, kSecret, claims_for("dave"));
+  auto r = auth->bearer(hs512);
+  expect_unauthenticated(r, hs512);
+  if (!r.ok()) {
+    EXPECT_NE(r.error().message.find("HS512, not HS256"), std::string::npos) << r.error().message;
+  }
+  EXPECT_TRUE(auth->bearer(sign(JWT_ALG_HS256, kSecret, claims_for("dave"))).ok());
+}
+
+TEST(AuthJwt, TimeClaimsMustBeWholeSeconds) {
+  const auto users = test_users();
+  AuthOptions o = jwt_options("HS256", std::string(kSecret));
+  o.jwt.leeway = std::chrono::seconds(3600);
+  auto auth = make(users, o);
+  const auto refused = [&](const char* claim, const json& value, std::string_view why) {
+    json c = claims_for("dave");
+    c[claim] = value;
+    const std::string token = sign_hs256_text(kSecret, c.dump());
+    auto r = auth->bearer(token);
+    expect_unauthenticated(r, token);
+    if (!r.ok()) {
+      EXPECT_NE(r.error().message.find(why), std::string::npos) << claim << ": " << r.error().message;
+    }
+  };
+  const double soon = static_cast<double>(now_s() + 600) + 0.5;
+  for (const char* claim : {"exp", "nbf"}) {
+    const std::string why = std::string("'") + claim + "' claim is not a whole number of seconds";
+    refused(claim, soon, why);
+    refused(claim, std::to_string(now_s() + 600), why);  // a string
+    refused(claim, 1e300, why);
+    // Beyond what libjwt's JSON parser holds (a signed 64-bit integer): refused while decoding.
+    refused(claim, std::numeric_limits<uint64_t>::max(), "");
+    refused(claim, std::numeric_limits<int64_t>::max(), why);
+    refused(claim, (int64_t{1} << 40) + 1, why);
+    refused(claim, -1, why);
+    refused(claim, nullptr, why);
+    refused(claim, json::array({now_s() + 600}), why);
+  }
+  EXPECT_TRUE(auth->bearer(sign_hs256_text(kSecret, claims_for("dave").dump())).ok());  // the signer itself
+  // At the edges the comparisons saturate instead of overflowing: 2^40 is far in the future.
+  json far = claims_for("dave");
+  far["exp"] = int64_t{1} << 40;
+  EXPECT_TRUE(auth->bearer(sign(JWT_ALG_HS256, kSecret, far)).ok());
+  far["nbf"] = 0;
+  EXPECT_TRUE(auth->bearer(sign(JWT_ALG_HS256, kSecret, far)).ok());
+  o.jwt.leeway = std::chrono::seconds(std::numeric_limits<int64_t>::max());
+  auto lenient = make(users, o);
+  json early = claims_for("dave");
+  early["nbf"] = int64_t{1} << 40;
+  EXPECT_TRUE(lenient->bearer(sign(JWT_ALG_HS256, kSecret, early)).ok());  // no overflow of now + leeway
+}
+
+TEST(AuthJwt, ConfiguredIssuerAndAudienceMustBePresent) {
+  const auto users = test_users();
+  auto auth = make(users, idp_options());
+  json claims = idp_claims_for("dave");
+  ASSERT_TRUE(auth->bearer(sign(JWT_ALG_HS256, kSecret, claims)).ok());
+  json no_iss = claims;
+  no_iss.erase("iss");
+  expect_unauthenticated(auth->bearer(sign(JWT_ALG_HS256, kSecret, no_iss)));
+  json no_aud = claims;
+  no_aud.erase("aud");
+  expect_unauthenticated(auth->bearer(sign(JWT_ALG_HS256, kSecret, no_aud)));
+  json wrong_types = claims;
+  wrong_types["iss"] = json::array({"https://idp.example"});
+  wrong_types["aud"] = 7;
+  expect_unauthenticated(auth->bearer(sign(JWT_ALG_HS256, kSecret, wrong_types)));
+}
+
+TEST(AuthJwt, UserNamesThatAreReservedTooLongOrHoldControls) {
+  const auto users = test_users();
+  auto auth = make(users, jwt_options("HS256", std::string(kSecret)));
+  const auto refused = [&](const std::string& user, std::string_view why) {
+    const std::string token = sign(JWT_ALG_HS256, kSecret, claims_for(user));
+    auto r = auth->bearer(token);
+    expect_unauthenticated(r, token);
+    if (!r.ok()) {
+      EXPECT_NE(r.error().message.find(why), std::string::npos) << r.error().message;
+      if (user != kAnonymousUser) {  // the name is not echoed
+        EXPECT_EQ(r.error().message.find(user), std::string::npos);
+      }
+    }
+  };
+  refused("anonymous", "names 'anonymous'");
+  refused(std::string(257, 'u'), "longer than 256 bytes");
+  refused("alice\nINFO forged log line", "control characters");
+  // A NUL in a claim: refused (libjwt's JSON parser already declines it).
+  expect_unauthenticated(auth->bearer(sign_hs256_text(kSecret, R"({"sub":"nul\u0000byte","exp":)" +
+                                                                   std::to_string(now_s() + 600) + "}")));
+  refused("tab\there", "control characters");
+  refused("del\x7f", "control characters");
+  refused("c1\xc2\x85next-line", "control characters");  // U+0085, NEL
+  EXPECT_TRUE(auth->bearer(sign(JWT_ALG_HS256, kSecret, claims_for(std::string(256, 'u')))).ok());
+  EXPECT_EQ(auth->bearer(sign(JWT_ALG_HS256, kSecret, claims_for("jos\xc3\xa9")))->user, "jos\xc3\xa9");
+  EXPECT_EQ(auth->bearer(sign(JWT_ALG_HS256, kSecret, claims_for("Anonymous")))->user, "Anonymous");
 }
 
 TEST(AuthJwt, UserClaimGroupsClaimAndConfiguredGroups) {
@@ -321,9 +492,22 @@ TEST(AuthConfig, AnonymousDefaultsToLoopbackOnlyForTheDemo) {
   auto demo = default_config("/nonexistent");
   EXPECT_EQ(demo.auth.anonymous, AnonymousAccess::kLoopback);
   EXPECT_TRUE(demo.auth.anonymous_by_default);
+  // A configuration file requires credentials unless it says otherwise, whatever else it holds:
+  // a reverse proxy on the same host makes every client a loopback one.
   auto empty = load(dir, "");
   ASSERT_TRUE(empty.ok()) << empty.error().message;
-  EXPECT_EQ(empty->auth.anonymous, AnonymousAccess::kLoopback);
+  EXPECT_EQ(empty->auth.anonymous, AnonymousAccess::kNone);
+  auto no_users = load(dir, "server: {http: {host: 127.0.0.1}}\n");
+  ASSERT_TRUE(no_users.ok()) << no_users.error().message;
+  EXPECT_EQ(no_users->auth.anonymous, AnonymousAccess::kNone);
+  ::setenv("LR_AUTH_TEST_SECRET", std::string(kSecret).c_str(), 1);  // NOLINT(concurrency-mt-unsafe)
+  auto jwt_only = load(dir, "auth: {jwt: {algorithm: HS256, secret_env: LR_AUTH_TEST_SECRET}}\n");
+  ASSERT_TRUE(jwt_only.ok()) << jwt_only.error().message;
+  EXPECT_EQ(jwt_only->auth.anonymous, AnonymousAccess::kNone);
+  auto explicit_loopback = load(dir, "auth: {anonymous: loopback}\n");
+  ASSERT_TRUE(explicit_loopback.ok());
+  EXPECT_EQ(explicit_loopback->auth.anonymous, AnonymousAccess::kLoopback);
+  EXPECT_FALSE(explicit_loopback->auth.anonymous_by_default);
   auto with_users = load(dir, "users: [{name: alice, password: pw}]\n");
   ASSERT_TRUE(with_users.ok()) << with_users.error().message;
   EXPECT_EQ(with_users->auth.anonymous, AnonymousAccess::kNone);
@@ -373,12 +557,46 @@ TEST(AuthConfig, MistakesAreExplained) {
   expect_config_error(load(dir, "auth: {jwt: {algorithm: HS256, secret_env: LR_AUTH_TEST_UNSET}}\n"), "is not set");
   ::setenv("LR_AUTH_TEST_SHORT", "short", 1);  // NOLINT(concurrency-mt-unsafe)
   expect_config_error(load(dir, "auth: {jwt: {algorithm: HS256, secret_env: LR_AUTH_TEST_SHORT}}\n"), "32 bytes");
-  expect_config_error(load(dir, "auth: {jwt: {algorithm: PS256}}\n"), "'auth.jwt.algorithm' is required: one of");
+  expect_config_error(load(dir, "auth: {jwt: {algorithm: PS256}}\n"),
+                      "lakerouter.yaml:1: 'auth.jwt.algorithm' must be one of HS256, HS384, HS512, RS256, RS384, "
+                      "RS512, ES256, ES384, ES512, not 'PS256'");
+  expect_config_error(load(dir, "auth: {jwt: {secret_env: LR_AUTH_TEST_SECRET}}\n"),
+                      "'auth.jwt.algorithm' is required: one of");
+  expect_config_error(load(dir, "users:\n  - name: x\n    scram_sha256: \"SCRAM-SHA-256$4096:c2FsdA==$AAAA:AAAA\"\n"),
+                      "lakerouter.yaml:3: 'users[0].scram_sha256' must be a verifier");
+  expect_config_error(load(dir, "server: {pgwire: {auth: trust}}\n"), "'auth.anonymous: none' forbids");
   expect_config_error(load(dir, "auth: {jwt: {algorithm: RS256, public_key_file: missing.pem}}\n"), "cannot read");
   lakerouter::testing::write_file(dir.path() / "bad.pem", "not a key\n");
   expect_config_error(load(dir, "auth: {jwt: {algorithm: RS256, public_key_file: bad.pem}}\n"), "PEM public key");
   expect_config_error(load(dir, "users: [{name: a, password: p}]\nserver: {pgwire: {auth: trust}}\n"),
                       "'auth.anonymous: none' forbids");
+}
+
+// --- SCRAM for unknown users ------------------------------------------------------------------------------
+
+// The salt of an unknown user's server-first-message: s=<base64> from "r=...,s=...,i=...".
+std::string scram_salt_of(const ScramVerifier* verifier, std::string_view user) {
+  pgwire::ScramExchange exchange(verifier, user, "server-nonce");
+  auto first = exchange.first("n,,n=,r=client-nonce");
+  EXPECT_TRUE(first.ok());
+  if (!first.ok()) return {};
+  EXPECT_NE(first->find(",i=4096"), std::string::npos) << *first;  // the default iteration count
+  const size_t s = first->find(",s=") + 3;
+  return *base64_decode(first->substr(s, first->find(",i=") - s));
+}
+
+TEST(AuthScram, UnknownUsersGetAStableSaltNobodyCanCompute) {
+  const std::string ghost = scram_salt_of(nullptr, "ghost");
+  EXPECT_EQ(ghost.size(), 16u);  // as long as a derived verifier's
+  EXPECT_EQ(scram_salt_of(nullptr, "ghost"), ghost);  // asking twice tells nothing
+  EXPECT_NE(scram_salt_of(nullptr, "ghost2"), ghost);
+  // Keyed with a secret of this process: not the unkeyed hash of the name a client could compute.
+  EXPECT_NE(ghost, sha256("lakerouter-unknown-user:ghost").substr(0, 16));
+  EXPECT_NE(ghost, sha256("ghost").substr(0, 16));
+  EXPECT_NE(ghost, hmac_sha256("", "ghost").substr(0, 16));
+  auto known = ScramVerifier::derive("pw");
+  ASSERT_TRUE(known.ok());
+  EXPECT_EQ(scram_salt_of(&*known, "alice"), known->salt);
 }
 
 }  // namespace

@@ -378,7 +378,7 @@ TEST(AuditedStream, CountsRowsAndRecordsOnceAtTheEnd) {
   AuditRecord draft;
   draft.query_id = "q1";
   {
-    AuditedStream stream(two_rows(), sink, draft, std::chrono::steady_clock::now(), Statement("SELECT 1"));
+    AuditedStream stream(two_rows(), sink, draft, std::chrono::steady_clock::now(), Statement("SELECT 1"), nullptr);
     ResultBatch batch;
     ASSERT_TRUE(stream.next(batch).value());
     EXPECT_TRUE(sink.records.empty());
@@ -398,20 +398,27 @@ TEST(AuditedStream, RecordsFailuresCancellationsAndAbandonedResults) {
   const auto now = std::chrono::steady_clock::now();
   {
     AuditedStream failing(std::make_unique<FailingStream>(), sink, {}, now,
-                          Statement("SELECT CAST('top-secret' AS INTEGER)"));
+                          Statement("SELECT CAST('top-secret' AS INTEGER)"), nullptr);
     ResultBatch batch;
     EXPECT_FALSE(failing.next(batch).ok());
   }
-  { AuditedStream abandoned(two_rows(), sink, {}, now, Statement("SELECT 1")); }
+  { AuditedStream abandoned(two_rows(), sink, {}, now, Statement("SELECT 1"), nullptr); }
   {
-    AuditedStream cancelled(two_rows(), sink, {}, now, Statement("SELECT 1"));
+    AuditedStream cancelled(two_rows(), sink, {}, now, Statement("SELECT 1"), nullptr);
     cancelled.cancel(/*timed_out=*/false);
   }
   {
-    AuditedStream timed_out(two_rows(), sink, {}, now, Statement("SELECT 1"));
+    AuditedStream timed_out(two_rows(), sink, {}, now, Statement("SELECT 1"), nullptr);
     timed_out.cancel(/*timed_out=*/true);
   }
-  ASSERT_EQ(sink.records.size(), 4u);
+  {
+    // Front-ends cancel through the query's token (pgwire disconnect, Trino DELETE), then drop the stream.
+    CancelToken token;
+    AuditedStream by_token(two_rows(), sink, {}, now, Statement("SELECT 1"), &token);
+    token.cancel();
+  }
+  ASSERT_EQ(sink.records.size(), 5u);
+  EXPECT_EQ(sink.records[4].outcome, AuditOutcome::kCancelled);
   EXPECT_EQ(sink.records[0].outcome, AuditOutcome::kFailed);
   EXPECT_EQ(sink.records[0].error_code, "CONVERSION_ERROR");
   EXPECT_EQ(sink.records[0].error_message, "could not convert ? to INTEGER");

@@ -173,6 +173,7 @@ Status DuckDBEngine::lock_down(duckdb::Connection& conn, const Catalog& catalog)
     }
   }
   std::vector<std::string> quoted;
+  quoted.reserve(directories.size());
   for (const auto& dir : directories) quoted.push_back(quote_literal(dir));
   const std::string sql = fmt::format(
       "SET allowed_directories = [{}]; SET enable_external_access = false; SET lock_configuration = true",

@@ -681,12 +681,13 @@ void Endpoints::audit(Exchange& exchange) {
       const auto amp = rest.find('&');
       const auto name = rest.substr(0, std::min(amp, rest.find('=')));
       rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
-      if (name.empty() || name == "user" || name == "since" || name == "until" || name == "outcome" || name == "limit") {
+      if (name.empty() || name == "user" || name == "since" || name == "until" || name == "outcome" || name == "limit" ||
+          name == "before_id") {
         continue;
       }
       respond_error(exchange, Error(ErrorCode::kInvalidRequest,
                                     fmt::format("unknown parameter '{}'; GET /v1/audit takes user, since, until, "
-                                                "outcome and limit",
+                                                "outcome, limit and before_id",
                                                 name)));
       return;
     }
@@ -704,12 +705,21 @@ void Endpoints::audit(Exchange& exchange) {
     }
   }
   query.outcome = decoded_param(target, "outcome");
+  if (query.outcome && !telemetry::parse_audit_outcome(*query.outcome) && !error_code_from_name(*query.outcome)) {
+    respond_error(exchange, Error(ErrorCode::kInvalidRequest,
+                                  fmt::format("'outcome': '{}' is neither an outcome (ok, refused, failed, cancelled, "
+                                              "incomplete) nor an error code such as PERMISSION_DENIED",
+                                              query.outcome->substr(0, 64))));
+    return;
+  }
   auto limit = int_param(target, "limit", 1, 10000);
-  if (!limit.ok()) {
-    respond_error(exchange, limit.error());
+  auto before_id = int_param(target, "before_id", 1, INT64_MAX);
+  if (!limit.ok() || !before_id.ok()) {
+    respond_error(exchange, !limit.ok() ? limit.error() : before_id.error());
     return;
   }
   query.limit = static_cast<int>(limit->value_or(100));
+  query.before_id = *before_id;
   auto records = audit_api_.store->audit(query);
   if (!records.ok()) {
     respond_error(exchange, records.error());
@@ -722,7 +732,10 @@ void Endpoints::audit(Exchange& exchange) {
               {"dropped", stats.dropped},
               {"write_errors", stats.write_errors}};
   for (const auto& r : *records) out["records"].push_back(audit_record_json(r));
-  exchange.respond(200, "application/json", out.dump());
+  // The next page: the records written before the last one here.
+  out["next_before_id"] = records->size() == static_cast<size_t>(query.limit) ? json(records->back().id) : json();
+  // Stored names came from clients (pgwire user names under trust): never fail on their bytes.
+  exchange.respond(200, "application/json", out.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
 void Endpoints::health(Exchange& exchange) { exchange.respond(200, "application/json", R"({"status":"ok"})"); }

@@ -25,6 +25,14 @@ std::optional<std::string_view> attribute(std::string_view msg, char name) {
 // The printable nonce characters of RFC 5802 (no ','): base64 of random bytes qualifies.
 std::string make_nonce() { return base64_encode(random_bytes(18)); }
 
+// The salt shown for an unknown user: stable per name for this process (probing twice gives the
+// same answer, as for a real user), keyed with a secret made once per process so that nobody can
+// compute it and tell unknown names from known ones. 16 bytes, as derived verifiers have.
+std::string decoy_salt(std::string_view user) {
+  static const std::string key = random_bytes(32);
+  return hmac_sha256(key, user).substr(0, 16);
+}
+
 }  // namespace
 
 ScramExchange::ScramExchange(const ScramVerifier* verifier, std::string_view user, std::string server_nonce)
@@ -33,9 +41,8 @@ ScramExchange::ScramExchange(const ScramVerifier* verifier, std::string_view use
     verifier_ = *verifier;
     known_ = true;
   } else {
-    // A salt that looks stable per user name (so probing twice gives the same answer) and keys
-    // that no proof matches.
-    verifier_.salt = sha256(std::string("lakerouter-unknown-user:") + std::string(user)).substr(0, 16);
+    // A salt like a real one, keys that no proof matches, and the default iteration count.
+    verifier_.salt = decoy_salt(user);
     verifier_.stored_key = random_bytes(kKeyLen);
     verifier_.server_key = random_bytes(kKeyLen);
   }

@@ -12,8 +12,8 @@ namespace lakerouter::pgwire {
 enum class AuthMethod {
   kScramSha256,  // the default: passwords never cross the wire
   kPassword,     // cleartext password; refused at start-up unless TLS is configured
-  kTrust,        // no password for clients auth.anonymous admits (any known user, or any name when
-                 // no users are configured); SCRAM-SHA-256 for the others
+  kTrust,        // clients auth.anonymous admits need no password, but a name that is no configured
+                 // account runs as "anonymous"; accounts, and every other client, use SCRAM-SHA-256
 };
 
 struct PgwireOptions {

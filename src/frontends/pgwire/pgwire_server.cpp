@@ -339,7 +339,8 @@ struct Conn : std::enable_shared_from_this<Conn> {
   void arm_startup_timer(std::chrono::steady_clock::time_point deadline);
   template <typename S> awaitable<void> fill(S& s, size_t n);
   template <typename S> awaitable<void> session_loop(S& s, std::optional<std::string> startup);
-  template <typename S> awaitable<bool> authenticate(S& s, const std::string& user);
+  // May change `user`: trust runs names that are no account as "anonymous".
+  template <typename S> awaitable<bool> authenticate(S& s, std::string& user);
   template <typename S> awaitable<void> flush(S& s);
   template <typename S> awaitable<bool> read_message(S& s, char& type, std::string_view allowed);
   template <typename S> awaitable<void> simple_query(S& s, std::string_view text);
@@ -858,7 +859,7 @@ awaitable<void> Conn::session_loop(S& s, std::optional<std::string> startup) {
     }
     if (params.size() < 64) params[std::string(*key)] = std::string(*value);
   }
-  const std::string user = params.count("user") ? params["user"] : "";
+  std::string user = params.count("user") ? params["user"] : "";
   if (user.empty()) {
     write_fatal(out, "28000", "no PostgreSQL user name specified in startup packet");
     co_await flush(s);
@@ -939,9 +940,17 @@ awaitable<void> Conn::session_loop(S& s, std::optional<std::string> startup) {
 }
 
 template <typename S>
-awaitable<bool> Conn::authenticate(S& s, const std::string& user) {
+awaitable<bool> Conn::authenticate(S& s, std::string& user) {
   const UserAccount* account = server.users.find(user);
+  boost::system::error_code peer_error;
+  const auto peer = socket.remote_endpoint(peer_error);
   const auto failed = [&] {
+    // Logged like the HTTP refusals: who and from where, never what was sent. The name is the
+    // client's: controls are masked and its length capped, so that it cannot forge log lines.
+    std::string shown = user.substr(0, 128);
+    for (char& c : shown) c = static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? '?' : c;
+    spdlog::info("pgwire: password authentication failed for user \"{}\" from {}", shown,
+                 peer_error ? std::string("an unknown address") : peer.address().to_string());
     write_fatal(out, "28P01", fmt::format("password authentication failed for user \"{}\"", user));
   };
   const auto read_password_message = [&]() -> awaitable<bool> {
@@ -953,21 +962,17 @@ awaitable<bool> Conn::authenticate(S& s, const std::string& user) {
     }
     co_return true;
   };
-  boost::system::error_code peer_error;
-  const auto peer = socket.remote_endpoint(peer_error);
   const bool admitted = !peer_error && governance::anonymous_admits(server.options.anonymous, peer.address().to_string());
   if (admitted && !account && user == governance::kAnonymousUser) co_return true;  // auth.anonymous
-  // trust is for the clients auth.anonymous admits; the others prove who they are.
-  const AuthMethod method = server.options.auth == AuthMethod::kTrust && !admitted ? AuthMethod::kScramSha256
-                                                                                    : server.options.auth;
-  switch (method) {
-    case AuthMethod::kTrust:
-      if (!account && !server.users.empty()) {
-        failed();
-        co_await flush(s);
-        co_return false;
-      }
-      co_return true;
+  // trust lets the clients auth.anonymous admits in without a password, but only as "anonymous"
+  // (as HTTP and the Trino protocol do): a configured account still proves itself with SCRAM, or
+  // anyone on this machine (or behind a local proxy) could be any user.
+  if (server.options.auth == AuthMethod::kTrust && admitted && !account) {
+    spdlog::debug("pgwire: trust: '{}' is no configured account; the session runs as anonymous", user);
+    user = std::string(governance::kAnonymousUser);
+    co_return true;
+  }
+  switch (server.options.auth) {
     case AuthMethod::kPassword: {
       write_auth(out, 3);
       co_await flush(s);
@@ -991,6 +996,7 @@ awaitable<bool> Conn::authenticate(S& s, const std::string& user) {
       }
       co_return ok;
     }
+    case AuthMethod::kTrust:  // accounts, and clients auth.anonymous does not admit: SCRAM
     case AuthMethod::kScramSha256: {
       std::string mechanisms("SCRAM-SHA-256\0\0", 15);
       write_auth(out, 10, mechanisms);
@@ -1127,6 +1133,8 @@ awaitable<void> Conn::simple_query(S& s, std::string_view text) {
       co_await run_statement(s, text, sql::StatementKind::kOther, 0);
       co_return;
     }
+    server.pipeline.record_refusal(Statement(std::string(text)), statement_session(), server.pipeline.new_query_id(),
+                                   parsed.error());
     fail(parsed.error());
     co_return;
   }
@@ -1187,6 +1195,8 @@ awaitable<void> Conn::handle_extended(S& s, char type, std::string_view body) {
         if (parsed.error().code == ErrorCode::kEmptySql) {
           p.empty = true;
         } else if (p.command.kind == CommandKind::kNone) {
+          server.pipeline.record_refusal(Statement(p.sql), statement_session(), server.pipeline.new_query_id(),
+                                         parsed.error());
           error(parsed.error());
           co_return;
         }
@@ -1331,6 +1341,7 @@ awaitable<void> Conn::handle_extended(S& s, char type, std::string_view body) {
         Exec e;
         Statement probe{fmt::format("SELECT * FROM ({}) AS lakerouter_describe LIMIT 0", p.sql),
                         std::vector<ParamValue>(p.param_oids.size())};
+        probe.audited = false;
         start_exec(e, std::move(probe));
         set_current(nullptr);
         if (!e.query) {

@@ -163,12 +163,15 @@ struct TrinoFrontend::Impl {
     auto client_statement = parse_client_statement(sql);
     if (!client_statement.ok()) {
       const std::string id = pipeline.new_query_id();
+      pipeline.record_refusal(Statement(sql), *session, id, client_statement.error());
       return void(ex.respond(200, kJson, finished_response(id, base, {}, &client_statement.error(), sql)));
     }
     if (!*client_statement) return start_query(ex, Statement(sql), std::move(*session), sql, base);
     const ClientStatement& cs = **client_statement;
     auto fail = [&](const Error& error) {
-      ex.respond(200, kJson, finished_response(pipeline.new_query_id(), base, {}, &error, sql));
+      const std::string id = pipeline.new_query_id();
+      pipeline.record_refusal(Statement(sql), *session, id, error);
+      ex.respond(200, kJson, finished_response(id, base, {}, &error, sql));
     };
     switch (cs.kind) {
       case ClientStatement::Kind::kExecute: {
