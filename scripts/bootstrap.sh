@@ -30,6 +30,7 @@ APT_PACKAGES=(
   libgtest-dev libgmock-dev  # unit tests
   libbenchmark-dev        # micro-benchmarks
   clang-tidy              # static analysis in CI
+  ccache                  # compiler cache under ~/.cache/lakerouter/ccache: rebuilds of a fresh clone are quick
   python3-venv
 )
 

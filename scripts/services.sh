@@ -20,6 +20,11 @@
 # lakerouter's governance reads): `start` copies it to "$RUN/trino/rules.json", where a running Trino
 # picks up a changed copy within a second (security.refresh-period); LAKEROUTER_TRINO_RULES names it.
 #
+# Trino's memory (a changed value restarts a running Trino; unset keeps Trino's defaults):
+#   LAKEROUTER_TRINO_HEAP=2G                    JVM heap (-Xmx), default 2G
+#   LAKEROUTER_TRINO_MAX_MEMORY_PER_NODE=3GB    query.max-memory-per-node (default: 30 % of the heap)
+#   LAKEROUTER_TRINO_SPILL_DIR=/var/tmp/spill   spill joins and aggregations to this directory (default: no spill)
+#
 # --lake defaults to the test lake "$LAKEROUTER_CACHE/lake/sf0.01" (generated or brought up to date). The run
 # directory ($LAKEROUTER_RUN, default "$LAKEROUTER_CACHE/run") holds logs, state and services.env
 # (the same variables as plain KEY=VALUE lines). Downloads are cached in "$LAKEROUTER_CACHE/downloads",
@@ -37,6 +42,10 @@ PG_BIN=/usr/lib/postgresql/15/bin
 PG_USER=lakerouter PG_PASSWORD=lakerouter PG_DB=lakerouter
 TRINO_USER=lakerouter
 TRINO_HEAP="${LAKEROUTER_TRINO_HEAP:-2G}"
+# Larger scale factors (the workload benchmark at SF 10) need more query memory than the default
+# share of the heap, or spilling; unset, config.properties is as before.
+TRINO_MAX_MEMORY_PER_NODE="${LAKEROUTER_TRINO_MAX_MEMORY_PER_NODE:-}"
+TRINO_SPILL_DIR="${LAKEROUTER_TRINO_SPILL_DIR:-}"
 TRINO_START_TIMEOUT="${LAKEROUTER_TRINO_START_TIMEOUT:-180}"
 # The access-control rules Trino enforces (the same file the governance tests give lakerouter).
 # Trino reads a copy in the run directory, so that a kept server never points into a temporary
@@ -325,6 +334,11 @@ log.path=$RUN/trino/server.log
 log.enable-console=false
 http-server.log.path=$RUN/trino/http-request.log
 EOF
+  [ -z "$TRINO_MAX_MEMORY_PER_NODE" ] || printf 'query.max-memory-per-node=%s\n' "$TRINO_MAX_MEMORY_PER_NODE" >>"$etc/config.properties"
+  if [ -n "$TRINO_SPILL_DIR" ]; then
+    mkdir -p "$TRINO_SPILL_DIR"
+    printf 'spill-enabled=true\nspiller-spill-path=%s\n' "$TRINO_SPILL_DIR" >>"$etc/config.properties"
+  fi
   printf 'io.trino=INFO\n' >"$etc/log.properties"
   # File-based access control over the run directory's copy of the rules (trino_install_rules);
   # Trino reads it again after each refresh period, so a changed rules file needs no restart.

@@ -53,7 +53,9 @@ step "unit tests"
 if [ "${LAKEROUTER_SKIP_ASAN:-0}" != 1 ]; then
   step "unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
   if ! [ -f build-asan/CMakeCache.txt ]; then
+    # shellcheck disable=SC2046
     cmake -S . -B build-asan -G Ninja -DDUCKDB_HOME="$DUCKDB_HOME" -DARROW_HOME="$ARROW_HOME" -DCMAKE_BUILD_TYPE=Debug \
+      $(compiler_launcher) -DCMAKE_CXX_FLAGS_DEBUG=-g1 \
       -DLAKEROUTER_SANITIZE=ON -DLAKEROUTER_WERROR=ON -DLAKEROUTER_BUILD_BENCH=OFF >/dev/null
   fi
   cmake --build build-asan -j "$(nproc)" --target lakerouter_tests lakerouter
@@ -72,4 +74,5 @@ export LAKEROUTER_BIN="$ROOT/build/src/lakerouter"
 [ "${LAKEROUTER_SKIP_ASAN:-0}" = 1 ] || export LAKEROUTER_ASAN_BIN="$ROOT/build-asan/src/lakerouter"
 .venv/bin/python -m pytest tests/integration -q -p no:cacheprovider
 
+command -v ccache >/dev/null && ccache --show-stats 2>/dev/null | grep -iE "hits|misses" | head -3 >&2
 step "all tests passed in $((SECONDS - started)) s"

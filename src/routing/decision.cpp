@@ -84,9 +84,14 @@ nlohmann::json Decision::to_json() const {
                                {"capable", c.capable},
                                {"why_not", reasons_json(c.why_not)},
                                {"est_latency_ms", c.est_latency_ms},
-                               {"est_cost_usd", c.est_cost_usd}});
+                               {"est_cost_usd", c.est_cost_usd},
+                               {"est_latency_ms_static", c.est_latency_ms_static},
+                               {"est_cost_usd_static", c.est_cost_usd_static},
+                               {"calibration_samples", c.calibration_samples},
+                               {"calibrated", c.calibrated}});
   }
   out["candidates"] = std::move(candidates_json);
+  out["size_class"] = size_class.empty() ? nlohmann::json(nullptr) : nlohmann::json(size_class);
   nlohmann::json tables = nlohmann::json::array();
   for (const auto& t : scans) {
     tables.push_back({{"table", t.table},
@@ -112,6 +117,21 @@ nlohmann::json Decision::to_json() const {
   out["scan"] = {{"rows", est_rows ? nlohmann::json(*est_rows) : nlohmann::json(nullptr)},
                  {"bytes", est_bytes ? nlohmann::json(*est_bytes) : nlohmann::json(nullptr)},
                  {"tables", std::move(tables)}};
+  return out;
+}
+
+nlohmann::json Decision::summary_json() const {
+  nlohmann::json out = to_json();
+  out.erase("candidates");  // POST /v1/route has them all
+  if (const Candidate* chosen = ok() ? candidate(engine) : nullptr) {
+    out["estimate"] = {{"latency_ms", chosen->est_latency_ms},
+                       {"cost_usd", chosen->est_cost_usd},
+                       {"static_latency_ms", chosen->est_latency_ms_static},
+                       {"static_cost_usd", chosen->est_cost_usd_static},
+                       {"size_class", size_class.empty() ? nlohmann::json(nullptr) : nlohmann::json(size_class)},
+                       {"calibration_samples", chosen->calibration_samples},
+                       {"calibrated", chosen->calibrated}};
+  }
   return out;
 }
 

@@ -63,6 +63,11 @@ struct Candidate {
   std::vector<Reason> why_not;  // every hard constraint it fails, empty when capable
   double est_latency_ms = 0;    // queue wait + start-up + bytes scanned / throughput
   double est_cost_usd = 0;      // billed engine-seconds x price
+  // The same from the configured figures alone; equal to the above unless calibrated.
+  double est_latency_ms_static = 0;
+  double est_cost_usd_static = 0;
+  int64_t calibration_samples = 0;  // runs of this engine in the statement's size class (calibration.h)
+  bool calibrated = false;          // the estimates above use learnt figures
 };
 
 // What the statement scans of one table, as the estimate the decision used.
@@ -96,6 +101,7 @@ struct Decision {
   std::vector<Candidate> candidates;  // every declared engine, in declaration order
   std::optional<double> est_rows;     // scanned, over every table read
   std::optional<double> est_bytes;
+  std::string size_class;             // of est_bytes (calibration.h); "" when the scan size is unknown
   std::vector<TableScan> scans;       // one per table read
   std::vector<Attempt> attempts;      // filled by the pipeline when it runs the statement
 
@@ -104,8 +110,12 @@ struct Decision {
   bool has_reason(ReasonCode code) const;
 
   // {"engine", "stage", "rule", "reasons": [{"code", "message"}], "candidates": [...],
-  //  "scan": {"rows", "bytes", "tables": [...]}}
+  //  "size_class", "scan": {"rows", "bytes", "tables": [...]}}
   nlohmann::json to_json() const;
+  // What query responses carry: to_json() without "candidates", plus the chosen engine's
+  // "estimate": {"latency_ms", "cost_usd", "static_latency_ms", "static_cost_usd", "size_class",
+  // "calibration_samples", "calibrated"} (absent when no engine was chosen).
+  nlohmann::json summary_json() const;
 };
 
 // For messages: "1.5 GB", "$0.00042".

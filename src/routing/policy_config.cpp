@@ -6,6 +6,7 @@
 #include <fmt/ranges.h>
 
 #include "core/ascii.h"
+#include "routing/decision.h"
 
 namespace lakerouter::routing {
 
@@ -152,6 +153,94 @@ Status read_table_hint(const YamlReader& r, const YAML::Node& node, TableHint& h
   return Status::Ok();
 }
 
+Status read_size_classes(const YamlReader& r, const YAML::Node& node, std::vector<SizeClass>& out) {
+  const std::string where = "routing.calibration.size_classes";
+  if (!node.IsSequence() || node.size() == 0) {
+    return r.error(node, fmt::format("'{}' must be a list of classes from the smallest, each up to the scan size "
+                                     "where the next starts, the last open-ended: [{{name: tiny, below: 1MB}}, "
+                                     "{{name: small, below: 32MB}}, {{name: large}}]",
+                                     where));
+  }
+  std::vector<SizeClass> classes;
+  std::vector<int> lines;
+  const size_t count = node.size();
+  for (size_t i = 0; i < count; ++i) {
+    const YAML::Node entry = node[i];
+    if (!entry.IsMap()) {
+      return r.error(entry, fmt::format("each entry of '{}' must be a mapping such as {{name: small, below: 32MB}}", where));
+    }
+    LR_TRY(r.check_keys(entry, where + "[]", {"name", "below"}));
+    SizeClass c;
+    LR_TRY(r.get(entry, "name", where + "[]", c.name));
+    if (c.name.empty()) return r.error(entry, fmt::format("each entry of '{}' needs a 'name' (explanations and GET "
+                                                          "/v1/calibration show it)",
+                                                          where));
+    for (size_t j = 0; j < classes.size(); ++j) {
+      if (classes[j].name == c.name) {
+        return r.error(entry, fmt::format("size class '{}' is listed twice (lines {} and {}); rename one", c.name,
+                                          lines[j], YamlReader::line_of(entry)));
+      }
+    }
+    const bool last = i + 1 == count;
+    if (entry["below"]) {
+      if (last) {
+        return r.error(entry["below"], fmt::format("the last size class '{}' must not have 'below': it takes every "
+                                                   "larger scan (add an open-ended class such as {{name: large}} "
+                                                   "after it)",
+                                                   c.name));
+      }
+      double below = 0;
+      LR_TRY(r.get_quantity(entry, "below", where + "[]", 1, below));
+      if (!classes.empty() && below <= *classes.back().below_bytes) {
+        return r.error(entry["below"], fmt::format("size class '{}' ends below {}, which is not above where '{}' "
+                                                   "ends ({}); list the classes from the smallest",
+                                                   c.name, format_bytes(below), classes.back().name,
+                                                   format_bytes(*classes.back().below_bytes)));
+      }
+      c.below_bytes = below;
+    } else if (!last) {
+      return r.error(entry, fmt::format("size class '{}' needs 'below' (the estimated scan size where the next class "
+                                        "starts, e.g. below: 32MB); only the last class is open-ended",
+                                        c.name));
+    }
+    lines.push_back(YamlReader::line_of(entry));
+    classes.push_back(std::move(c));
+  }
+  out = std::move(classes);
+  return Status::Ok();
+}
+
+Status read_calibration(const YamlReader& r, const YAML::Node& node, CalibrationOptions& out) {
+  const std::string where = "routing.calibration";
+  if (node.IsNull()) return Status::Ok();
+  if (!node.IsMap()) {
+    return r.error(node, fmt::format("'{}' must be a mapping such as {{enabled: true, alpha: 0.2, min_samples: 3}}",
+                                     where));
+  }
+  LR_TRY(r.check_keys(node, where, {"enabled", "alpha", "min_samples", "size_classes"}));
+  LR_TRY(r.get(node, "enabled", where, out.enabled));
+  if (node["alpha"]) {
+    LR_TRY(r.get(node, "alpha", where, out.alpha));
+    if (!(out.alpha > 0 && out.alpha <= 1)) {
+      return r.error(node["alpha"], fmt::format("'{}.alpha' must be more than 0 and at most 1, not {} (the weight "
+                                                "of the newest run: 0.2 lets about the last 10 runs count, 1 only "
+                                                "the last)",
+                                                where, YamlReader::describe(node["alpha"])));
+    }
+  }
+  if (node["min_samples"]) {
+    LR_TRY(r.get(node, "min_samples", where, out.min_samples));
+    if (out.min_samples < 1) {
+      return r.error(node["min_samples"], fmt::format("'{}.min_samples' must be at least 1, not {} (the runs an "
+                                                      "engine needs in a size class before its learnt figures are "
+                                                      "used)",
+                                                      where, out.min_samples));
+    }
+  }
+  if (const YAML::Node classes = node["size_classes"]) LR_TRY(read_size_classes(r, classes, out.size_classes));
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status read_engine_profile(const YamlReader& r, const YAML::Node& node, const std::string& where,
@@ -195,7 +284,7 @@ Status read_engine_profile(const YamlReader& r, const YAML::Node& node, const st
 Status read_routing_policy(const YamlReader& r, const YAML::Node& node, RoutingPolicy& policy) {
   policy.source = r.file();
   if (node.IsNull()) return Status::Ok();
-  LR_TRY(r.check_keys(node, "routing", {"latency_target_ms", "default_engine", "tables", "rules"}));
+  LR_TRY(r.check_keys(node, "routing", {"latency_target_ms", "default_engine", "tables", "rules", "calibration"}));
   if (node["latency_target_ms"]) {
     LR_TRY(r.get_quantity(node, "latency_target_ms", "routing", 0, policy.latency_target_ms));
     if (!(policy.latency_target_ms > 0)) {
@@ -214,6 +303,7 @@ Status read_routing_policy(const YamlReader& r, const YAML::Node& node, RoutingP
       policy.tables.push_back(std::move(hint));
     }
   }
+  if (const YAML::Node calibration = node["calibration"]) LR_TRY(read_calibration(r, calibration, policy.calibration));
   if (const YAML::Node rules = node["rules"]) {
     if (!rules.IsSequence()) return r.error(rules, "'routing.rules' must be a list of rules (- name: ..., match: ..., route: ...)");
     size_t index = 0;

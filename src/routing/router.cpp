@@ -4,6 +4,8 @@
 #include <bit>
 #include <cmath>
 #include <map>
+#include <tuple>
+#include <utility>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -181,15 +183,31 @@ void check_constraints(const EngineProfile& e, size_t index, std::span<const Eng
 }
 
 // The cost model's estimates (docs/routing.md): latency = queue + start-up + scan; the engine is
-// billed for start-up + scan, at least its minimum.
-void estimate(const EngineProfile& e, const StatementFacts& f, const RoutingInput& in, Candidate& c) {
+// billed for start-up + scan, at least its minimum. Start-up and throughput are the configured
+// figures, or what calibration learnt for the engine and the statement's size class (only when
+// the scan size is known: learnt figures of a class say nothing about a scan of unknown size).
+void estimate(const EngineProfile& e, const StatementFacts& f, const RoutingInput& in, std::string_view size_class,
+              Candidate& c) {
   const Pricing& p = e.pricing;
   const EngineState* state = state_of(in, e.name);
   const double queue_ms = state && state->queue_wait_ms ? *state->queue_wait_ms : p.queue_wait_ms;
-  const double scan_ms = f.bytes.value_or(0) / p.scan_bytes_per_second * 1000.0;
-  const double work_seconds = (p.startup_ms + scan_ms) / 1000.0;
-  c.est_latency_ms = queue_ms + p.startup_ms + scan_ms;
-  c.est_cost_usd = std::max(work_seconds, p.min_billed_seconds) * p.cost_per_hour / 3600.0;
+  const double bytes = f.bytes.value_or(0);
+  auto latency_and_cost = [&](double startup_ms, double bytes_per_second) {
+    const double scan_ms = bytes / bytes_per_second * 1000.0;
+    const double work_seconds = (startup_ms + scan_ms) / 1000.0;
+    return std::pair{queue_ms + startup_ms + scan_ms,
+                     std::max(work_seconds, p.min_billed_seconds) * p.cost_per_hour / 3600.0};
+  };
+  std::tie(c.est_latency_ms_static, c.est_cost_usd_static) = latency_and_cost(p.startup_ms, p.scan_bytes_per_second);
+  c.est_latency_ms = c.est_latency_ms_static;
+  c.est_cost_usd = c.est_cost_usd_static;
+  const CalibratedFigures* learnt =
+      in.calibration && !size_class.empty() ? in.calibration->find(e.name, size_class) : nullptr;
+  if (!learnt) return;
+  c.calibration_samples = learnt->samples;
+  if (!learnt->applied) return;
+  c.calibrated = true;
+  std::tie(c.est_latency_ms, c.est_cost_usd) = latency_and_cost(learnt->startup_ms, learnt->bytes_per_second);
 }
 
 bool in_range(const std::optional<NumericRange>& range, std::optional<double> value) {
@@ -226,7 +244,11 @@ bool rule_matches(const RuleMatch& m, const StatementFacts& f, const RoutingInpu
 }
 
 std::string estimate_text(const Candidate& c) {
-  return fmt::format("about {:.0f} ms for {}", c.est_latency_ms, format_usd(c.est_cost_usd));
+  std::string text = fmt::format("about {:.0f} ms for {}", c.est_latency_ms, format_usd(c.est_cost_usd));
+  if (c.calibrated) {
+    text += fmt::format(", calibrated from {} run{}", c.calibration_samples, c.calibration_samples == 1 ? "" : "s");
+  }
+  return text;
 }
 
 }  // namespace
@@ -403,6 +425,10 @@ Decision Router::decide(const RoutingInput& in) const {
   const StatementFacts facts = statement_facts(in);
   d.est_rows = facts.rows;
   d.est_bytes = facts.bytes;
+  if (facts.bytes) {
+    const auto& classes = policy_.calibration.size_classes;
+    if (!classes.empty()) d.size_class = classes[size_class_of(classes, *facts.bytes)].name;
+  }
   for (size_t i = 0; i < in.profile.tables.size() && i < in.tables.size(); ++i) {
     if (!in.profile.tables[i].read) continue;
     const TableFacts& t = in.tables[i];
@@ -416,7 +442,7 @@ Decision Router::decide(const RoutingInput& in) const {
     Candidate& c = d.candidates[i];
     c.engine = engines_[i].name;
     check_constraints(engines_[i], i, engines_, facts, in, c);
-    estimate(engines_[i], facts, in, c);
+    estimate(engines_[i], facts, in, d.size_class, c);
     capable_count += c.capable ? 1 : 0;
   }
   auto choose = [&](size_t index, DecisionStage stage) {

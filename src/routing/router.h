@@ -5,7 +5,9 @@
 //                   their features, scan size, engine health: failing engines are not candidates;
 //   3. rules        the configured rules in order; the first that matches and names a capable
 //                   engine wins (then `default_engine`, when configured);
-//   4. cost model   the cheapest candidate estimated to meet the latency target, else the fastest.
+//   4. cost model   the cheapest candidate estimated to meet the latency target, else the fastest,
+//                   with start-up and throughput learnt from past runs when a calibration
+//                   snapshot is given (calibration.h).
 // The Decision explains every step (see decision.h).
 //
 // create() validates the policy against the engines (unknown engines, rules that can never
@@ -23,6 +25,7 @@
 
 #include "core/statement.h"
 #include "core/status.h"
+#include "routing/calibration.h"
 #include "routing/decision.h"
 #include "routing/engine_profile.h"
 #include "routing/rules.h"
@@ -52,6 +55,9 @@ struct RoutingInput {
   std::span<const EngineState> engine_states = {};
   std::optional<double> latency_target_ms = std::nullopt;  // overrides the policy's
   std::string_view header_engine = {};                     // the request's engine header, if any
+  // What calibration learnt (calibration.h); null: the configured figures alone. The caller keeps
+  // the snapshot alive during decide().
+  const CalibrationSnapshot* calibration = nullptr;
 };
 
 class Router {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "routing/calibration.h"
 #include "routing/engine_profile.h"
 #include "routing/table_facts.h"
 
@@ -77,6 +78,7 @@ struct RoutingPolicy {
   std::string default_engine;       // takes what no rule routes (instead of the cost model); "" for none
   int default_engine_line = 0;
   std::vector<TableHint> tables;    // routing.tables
+  CalibrationOptions calibration;   // routing.calibration: learning start-up and throughput from runs
   std::string source = "<built-in default>";  // configuration file, for error messages
 };
 

@@ -89,6 +89,63 @@ class PrefetchedStream final : public ResultStream {
   std::string engine_;
 };
 
+// A result larger than this measures the client's reading as much as the engine: not calibrated.
+constexpr int64_t kMaxCalibrationRows = 100000;
+
+double ms_since(std::chrono::steady_clock::time_point from) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - from).count();
+}
+
+// Measures the engine's time, from its start to the last row, into the query's timing; and
+// reports a statement read to its end to calibration. It sits below the read-ahead, so the end is
+// when the engine delivered its last row, not when the client took it.
+class ObservedStream final : public ResultStream {
+ public:
+  // `calibrator` null: time only. `bytes`: the scan estimate routing used.
+  ObservedStream(std::unique_ptr<ResultStream> inner, std::shared_ptr<QueryTiming> timing,
+                 std::chrono::steady_clock::time_point engine_started, routing::Calibrator* calibrator,
+                 std::string engine, double bytes)
+      : inner_(std::move(inner)), timing_(std::move(timing)), engine_started_(engine_started), calibrator_(calibrator),
+        engine_(std::move(engine)), bytes_(bytes) {}
+
+  const ResultSchema& schema() const override { return inner_->schema(); }
+  Result<bool> next(ResultBatch& batch) override {
+    auto more = inner_->next(batch);
+    if (ended_) return more;
+    if (!more.ok()) {  // failed, cancelled or timed out: its time says nothing about the engine's speed
+      ended_ = true;
+      return more;
+    }
+    if (*more) {
+      rows_ += static_cast<int64_t>(batch.row_count());
+      return more;
+    }
+    ended_ = true;
+    const double engine_ms = ms_since(engine_started_);
+    timing_->engine_ms.store(engine_ms);
+    if (calibrator_ && rows_ <= kMaxCalibrationRows && !cancelled_.load()) {
+      calibrator_->observe(engine_, bytes_, engine_ms);
+    }
+    return more;
+  }
+  void cancel(bool timed_out) override {
+    cancelled_.store(true);
+    inner_->cancel(timed_out);
+  }
+  std::optional<int64_t> rows_changed() const override { return inner_->rows_changed(); }
+
+ private:
+  std::unique_ptr<ResultStream> inner_;
+  std::shared_ptr<QueryTiming> timing_;
+  std::chrono::steady_clock::time_point engine_started_;
+  routing::Calibrator* calibrator_;  // may be null
+  std::string engine_;
+  double bytes_;
+  int64_t rows_ = 0;
+  bool ended_ = false;
+  std::atomic<bool> cancelled_{false};
+};
+
 // Errors that say the engine, not the statement, is at fault: worth another engine.
 bool retryable(const Error& error) { return error.code == ErrorCode::kEngineUnavailable; }
 
@@ -131,6 +188,9 @@ Pipeline::Pipeline(std::vector<std::shared_ptr<Engine>> engines, PipelineOptions
       monitor_(engines_, options_.monitor) {
   for (const auto& [engine, limits] : options_.admission) {
     if (limits.max_concurrent > 0) gates_.emplace(engine, std::make_unique<AdmissionGate>(engine, limits));
+  }
+  if (router_.policy().calibration.enabled) {
+    calibrator_ = std::make_unique<routing::Calibrator>(router_.policy().calibration, router_.engines());
   }
   std::random_device rd;
   id_prefix_ = fmt::format("{:%Y%m%d_%H%M%S}_{:05x}", fmt::gmtime(std::time(nullptr)), rd() & 0xfffff);
@@ -188,11 +248,14 @@ Result<RoutedStatement> Pipeline::route_with(const Statement& statement, const S
   // filters or masks for this user become governed, which only enforcing engines may run.
   std::vector<governance::GovernedTable> governed;
   if (policies_ && policies_->enabled()) LR_TRY(govern(statement, session, *profile, *catalog, tables, governed));
+  // One calibration snapshot for the whole decision; the router never sees the Calibrator.
+  const auto calibration = calibrator_ ? calibrator_->snapshot() : nullptr;
   const routing::RoutingInput input{.profile = *profile,
                                     .session = session,
                                     .tables = tables,
                                     .engine_states = states,
-                                    .header_engine = session.engine_request};
+                                    .header_engine = session.engine_request,
+                                    .calibration = calibration.get()};
   auto decision = router_.decide(input);
   return RoutedStatement{std::move(*profile), std::move(tables), std::move(decision), std::move(governed)};
 }
@@ -287,6 +350,7 @@ Result<RunningQuery> Pipeline::run_unaudited(const Statement& statement, const S
   }
 
   // 1-2. Analyze and route; 3. execute, failing over while the statement allows it.
+  query.timing = std::make_shared<QueryTiming>();
   std::vector<routing::EngineState> states = engine_states();
   std::vector<routing::Attempt> attempts;
   std::vector<routing::Reason> failovers;
@@ -388,7 +452,9 @@ Status Pipeline::admit_and_start(Engine& engine, const Statement& statement, con
                                  const Session& session, CancelToken* cancel, RunningQuery& query) {
   AdmissionGate::Slot slot;
   if (const auto it = gates_.find(engine.name()); it != gates_.end()) {
+    const auto waiting_since = std::chrono::steady_clock::now();
     auto admitted = it->second->admit(cancel);
+    query.timing->queued_ms.fetch_add(ms_since(waiting_since));
     if (!admitted.ok()) return admitted.error();
     slot = std::move(*admitted);
   }
@@ -408,6 +474,7 @@ Status Pipeline::admit_and_start(Engine& engine, const Statement& statement, con
 Status Pipeline::start_on(Engine& engine, const Statement& statement, const RoutedStatement& routed,
                           const Session& session, CancelToken* cancel, AdmissionGate::Slot slot,
                           RunningQuery& query) {
+  const auto engine_started = std::chrono::steady_clock::now();  // the admission wait is over
   const auto timeout = std::min(session.timeout.value_or(options_.default_timeout), options_.max_timeout);
   // Tables keep their lakerouter names for users; the engine may keep them in its own catalogs.
   std::vector<sql::EngineTableName> names(routed.tables.size());
@@ -440,10 +507,18 @@ Status Pipeline::start_on(Engine& engine, const Statement& statement, const Rout
   ResultBatch first;
   auto more = guarded->next(first);
   if (!more.ok()) return more.error();
+  auto prefetched = std::make_unique<PrefetchedStream>(std::move(guarded), std::move(first), *more, monitor_,
+                                                      std::string(engine.name()));
+  // Calibration learns from single queries whose scan size routing knew (EXPLAIN ROUTE never gets
+  // here; writes and DDL cost what their scan does not say).
+  const bool calibrate = calibrator_ && query.kind == sql::StatementKind::kSelect &&
+                         routed.profile.statement_count <= 1 && query.decision.est_bytes.has_value();
+  auto observed = std::make_unique<ObservedStream>(std::move(prefetched), query.timing, engine_started,
+                                                   calibrate ? calibrator_.get() : nullptr,
+                                                   std::string(engine.name()), query.decision.est_bytes.value_or(0));
   // Large results read ahead on a thread of their own while the front-end encodes (from the third
   // batch on: small results never start it).
-  query.stream = std::make_unique<ReadAheadStream>(std::make_unique<PrefetchedStream>(
-      std::move(guarded), std::move(first), *more, monitor_, std::string(engine.name())));
+  query.stream = std::make_unique<ReadAheadStream>(std::move(observed));
   return Status::Ok();
 }
 

@@ -9,6 +9,9 @@
 // Admission: an engine with limits (PipelineOptions::admission) runs a statement only with a slot
 // from its AdmissionGate; a saturated engine is routed around when another engine may take the
 // statement, else the statement is refused with OVERLOADED.
+// Calibration: a statement that ran to its end reports its engine time (its start to the last
+// row, without the admission wait) to the routing::Calibrator, once, for the attempt that
+// answered; routing reads the Calibrator's snapshot (routing/calibration.h).
 // Front-ends call run() and encode the stream; they never see an engine directly.
 // Thread-safety: run() is thread-safe; a RunningQuery belongs to the caller's thread (its
 // cancel() may be called from anywhere).
@@ -18,6 +21,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -33,6 +37,7 @@
 #include "governance/duckdb_enforcement.h"
 #include "governance/lockdown.h"
 #include "governance/policy_store.h"
+#include "routing/calibration.h"
 #include "routing/router.h"
 #include "sql/profile_cache.h"
 #include "sql/query_profile.h"
@@ -52,6 +57,20 @@ struct PipelineOptions {
   telemetry::AuditSink* audit = nullptr;
 };
 
+// When a statement waited and when its engine worked, for responses (the HTTP result's
+// "timing") and calibration. Shared by the RunningQuery and its stream: queued_ms is final when
+// run() returns; engine_ms is set when the result ends, possibly on a read-ahead thread.
+struct QueryTiming {
+  std::atomic<double> queued_ms{0};   // waiting for admission slots, over every attempt
+  std::atomic<double> engine_ms{-1};  // the engine's start to its last row (final attempt); < 0 until then
+
+  // engine_ms once the result was read to its end.
+  std::optional<double> engine_done_ms() const {
+    const double ms = engine_ms.load();
+    return ms >= 0 ? std::optional<double>(ms) : std::nullopt;
+  }
+};
+
 struct RunningQuery {
   std::string query_id;
   std::string engine;  // "lakerouter" for statements the router answers itself (EXPLAIN ROUTE)
@@ -59,6 +78,7 @@ struct RunningQuery {
   std::chrono::steady_clock::time_point started;
   routing::Decision decision;
   std::unique_ptr<ResultStream> stream;  // deadline-guarded
+  std::shared_ptr<QueryTiming> timing;   // null when no engine ran it (EXPLAIN ROUTE)
 
   double elapsed_ms() const;
 };
@@ -99,9 +119,12 @@ class Pipeline {
   std::string new_query_id();
 
   const std::vector<std::shared_ptr<Engine>>& engines() const { return engines_; }
+  const routing::Router& router() const { return router_; }
   EngineMonitor& monitor() { return monitor_; }
   // The engine's admission gate, or null when it has no limit.
   const AdmissionGate* admission(std::string_view engine) const;
+  // What routing learns from runs; null when routing.calibration is off.
+  routing::Calibrator* calibrator() const { return calibrator_.get(); }
 
  private:
   // What run_unaudited() learns on the way, for the statement's audit record.
@@ -146,6 +169,7 @@ class Pipeline {
   Watchdog watchdog_;
   mutable EngineMonitor monitor_;  // thread-safe; route() const reads the breakers
   std::map<std::string, std::unique_ptr<AdmissionGate>, std::less<>> gates_;  // thread-safe gates
+  std::unique_ptr<routing::Calibrator> calibrator_;  // thread-safe; null when calibration is off
   std::atomic<uint64_t> query_counter_{0};
   std::string id_prefix_;
 };

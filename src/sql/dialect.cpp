@@ -28,7 +28,7 @@ size_t written_length(std::string_view sql, size_t offset, std::string_view name
 }
 
 // A double-quoted identifier: safe whatever the name holds.
-std::string quoted(std::string_view name) {
+std::string double_quoted(std::string_view name) {
   std::string out = "\"";
   for (char c : name) {
     out += c;
@@ -66,8 +66,8 @@ std::string translate(std::string_view sql, const QueryProfile& profile, std::st
     if (target.catalog.empty()) continue;
     for (const auto& ref : profile.tables[i].name_refs) {
       if (ref.parts >= 3 || written_length(sql, ref.offset, ref.first_part) == 0) continue;
-      std::string prefix = quoted(target.catalog) + ".";
-      if (ref.parts == 1) prefix += quoted(target.schema) + ".";
+      std::string prefix = double_quoted(target.catalog) + ".";
+      if (ref.parts == 1) prefix += double_quoted(target.schema) + ".";
       edits.push_back({ref.offset, 0, std::move(prefix)});
     }
   }

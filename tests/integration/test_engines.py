@@ -12,13 +12,17 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import uuid
-from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from conftest import start_router, stop_router
 from test_tpch import QUERIES, _sort_key, qualify
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+from lakebench.compare import values_match  # noqa: E402  (bench/ is not a package path)
 
 PG_DSN = os.environ.get("LAKEROUTER_PG_DSN")
 TRINO_URL = os.environ.get("LAKEROUTER_TRINO_URL")
@@ -59,33 +63,10 @@ def engines_router(lake_dir, tmp_path_factory):
         stop_router(r)
 
 
-def as_number(v):
-    """Numbers from either side as floats (Trino and DuckDB type averages and sums differently)."""
-    if isinstance(v, bool) or v is None:
-        return v
-    if isinstance(v, (int, float, Decimal)):
-        return float(v)
-    if isinstance(v, str):
-        try:
-            return float(v)
-        except ValueError:
-            return v
-    return v
-
-
 def same(got, want) -> bool:
-    g, w = as_number(got), as_number(want)
-    if isinstance(g, float) and isinstance(w, float):
-        if g == w or abs(g - w) <= 1e-6 * max(abs(g), abs(w)):
-            return True
-        # Trino keeps avg() of a decimal a decimal of the same scale (rounded): 25.58 for 25.575...
-        if isinstance(got, str) and "." in got:
-            scale = len(got.split(".")[1])
-            return abs(g - w) <= 0.5 * 10 ** -scale + 1e-9
-        return False
-    if hasattr(want, "isoformat"):
-        return got == want.isoformat()
-    return g == w
+    """Trino's value from the router's JSON against DuckDB's; the rules are the workload
+    benchmark's (bench/lakebench/compare.py), with this file's relative tolerance of 1e-6."""
+    return values_match(got, want, rel_tol=1e-6)
 
 
 # Queries whose DuckDB syntax lakerouter does not translate for Trino (none: Q15's GROUP BY

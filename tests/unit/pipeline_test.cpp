@@ -511,5 +511,109 @@ TEST(Admission, WithNoOtherEngineTheStatementIsRefusedAsOverloaded) {
   EXPECT_TRUE(pipeline.run(Statement{"SELECT 1"}, Session()).ok());
 }
 
+// ---- Timing and calibration -------------------------------------------------------------------
+
+Result<bool> drain(RunningQuery& query) {
+  ResultBatch batch;
+  Result<bool> more = true;
+  for (int i = 0; i < 1000000 && more.ok() && *more; ++i) more = query.stream->next(batch);  // bounded
+  return more;
+}
+
+TEST(PipelineCalibration, OneObservationPerStatementReadToItsEnd) {
+  auto pipeline = make_pipeline();
+  routing::Calibrator* calibrator = pipeline->calibrator();
+  ASSERT_NE(calibrator, nullptr);  // on by default
+  auto samples = [&] { return calibrator->snapshot()->total_samples(); };
+
+  auto query = pipeline->run(Statement{"SELECT 42"}, Session());
+  ASSERT_TRUE(query.ok()) << query.error().message;
+  ASSERT_NE(query->timing, nullptr);
+  EXPECT_EQ(query->decision.size_class, "tiny");  // nothing scanned
+  EXPECT_FALSE(query->timing->engine_done_ms());  // not read to its end yet
+  EXPECT_EQ(samples(), 0);
+  ASSERT_TRUE(drain(*query).ok());
+  const auto engine_ms = query->timing->engine_done_ms();
+  ASSERT_TRUE(engine_ms);
+  EXPECT_GE(*engine_ms, 0);
+  EXPECT_LE(*engine_ms, query->elapsed_ms());
+  EXPECT_EQ(query->timing->queued_ms.load(), 0);  // no admission limit
+  EXPECT_EQ(samples(), 1);
+  EXPECT_EQ(calibrator->snapshot()->find("duckdb", "tiny")->samples, 1);
+  ASSERT_TRUE(drain(*query).ok());  // reading past the end observes nothing more
+  EXPECT_EQ(samples(), 1);
+
+  // EXPLAIN ROUTE runs on no engine.
+  auto explain = pipeline->run(Statement{"EXPLAIN ROUTE SELECT 1"}, Session());
+  ASSERT_TRUE(explain.ok());
+  EXPECT_EQ(explain->timing, nullptr);
+  ASSERT_TRUE(drain(*explain).ok());
+  // Refused, failing, cancelled: nothing learnt.
+  EXPECT_FALSE(pipeline->run(Statement{"SELECT FROM WHERE"}, Session()).ok());
+  auto failing = pipeline->run(Statement{"SELECT error('boom') FROM range(3)"}, Session());
+  if (failing.ok()) {
+    EXPECT_FALSE(drain(*failing).ok());
+  }
+  CancelToken token;
+  auto cancelled = pipeline->run(Statement{"SELECT i FROM range(1000000000000) t(i)"}, Session(), {}, &token);
+  ASSERT_TRUE(cancelled.ok()) << cancelled.error().message;
+  token.cancel();
+  EXPECT_FALSE(drain(*cancelled).ok());
+  EXPECT_FALSE(cancelled->timing->engine_done_ms());
+  // Give the pool's connections back.
+  query->stream.reset();
+  cancelled->stream.reset();
+  if (failing.ok()) failing->stream.reset();
+  // A table of unknown size: the scan is not known, so neither is its class.
+  auto create = pipeline->run(Statement{"CREATE TABLE unsized AS SELECT 1 AS x"}, Session());
+  ASSERT_TRUE(create.ok()) << create.error().message;
+  ASSERT_TRUE(drain(*create).ok());
+  auto unsized = pipeline->run(Statement{"SELECT x FROM unsized"}, Session());
+  ASSERT_TRUE(unsized.ok()) << unsized.error().message;
+  EXPECT_EQ(unsized->decision.size_class, "");
+  ASSERT_TRUE(drain(*unsized).ok());
+  EXPECT_TRUE(unsized->timing->engine_done_ms());  // timed, but not learnt from
+  EXPECT_EQ(samples(), 1);
+
+  EXPECT_EQ(calibrator->reset(), 1);
+  EXPECT_EQ(samples(), 0);
+}
+
+TEST(PipelineCalibration, OffWhenTheConfigurationSaysSo) {
+  routing::RoutingPolicy policy;
+  policy.calibration.enabled = false;
+  auto router = routing::Router::create(policy, {routing::default_engine_profile("duckdb", routing::EngineType::kDuckDB)});
+  ASSERT_TRUE(router.ok());
+  auto pipeline = make_pipeline(30s, std::make_unique<routing::Router>(std::move(*router)));
+  EXPECT_EQ(pipeline->calibrator(), nullptr);
+  auto query = pipeline->run(Statement{"SELECT 1"}, Session());
+  ASSERT_TRUE(query.ok());
+  ASSERT_TRUE(drain(*query).ok());
+  EXPECT_TRUE(query->timing->engine_done_ms());  // timing does not depend on calibration
+}
+
+TEST(PipelineCalibration, QueuedTimeIsTheAdmissionWait) {
+  auto t = make_pipeline();
+  PipelineOptions options;
+  options.admission["duckdb"] = AdmissionLimits{.max_concurrent = 1, .max_queued = 1, .max_queue_wait = 5s};
+  DuckDBEngineOptions duckdb_options;
+  duckdb_options.load_extensions = {};
+  auto duckdb = DuckDBEngine::open(duckdb_options, Catalog());
+  ASSERT_TRUE(duckdb.ok());
+  Pipeline pipeline({std::move(*duckdb)}, options, *t.catalog, *t.router);
+  auto first = pipeline.run(Statement{"SELECT * FROM range(10)"}, Session());
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  std::thread release([&first] {
+    std::this_thread::sleep_for(200ms);
+    first->stream.reset();  // gives the slot back
+  });
+  auto second = pipeline.run(Statement{"SELECT 1"}, Session());
+  release.join();
+  ASSERT_TRUE(second.ok()) << second.error().message;
+  ASSERT_TRUE(drain(*second).ok());
+  EXPECT_GE(second->timing->queued_ms.load(), 150);
+  EXPECT_LT(*second->timing->engine_done_ms(), second->elapsed_ms() - second->timing->queued_ms.load() + 1);
+}
+
 }  // namespace
 }  // namespace lakerouter

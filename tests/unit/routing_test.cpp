@@ -355,6 +355,72 @@ engines:
   EXPECT_EQ(router->decide({.profile = profile, .session = {}, .tables = {}}).engine, "other");
 }
 
+// ---- Calibration in decisions ----------------------------------------------------------------------
+
+TEST(RoutingCalibration, ACalibratedSlowEngineLosesTheChoice) {
+  auto router = testing::router_from_yaml(R"(
+engines:
+  duckdb: {}
+  trino: {type: trino}
+)");
+  ASSERT_TRUE(router.ok()) << router.error().message;
+  const auto profile = ProfileBuilder().reads("t").aggregate().build();
+  const RoutingInput input{.profile = profile, .session = {}, .tables = {}, .estimated_bytes = 100e6};
+  // Configured figures: DuckDB scans 100 MB in about 100 ms, within the target and cheaper.
+  const Decision before = router->decide(input);
+  EXPECT_EQ(before.engine, "duckdb") << testing::explain(before);
+  EXPECT_EQ(before.size_class, "medium");
+  EXPECT_FALSE(before.candidate("duckdb")->calibrated);
+
+  // Observed: this DuckDB scans at 60 MB/s (about 1.7 s for 100 MB); Trino is as configured.
+  Calibrator calibrator(router->policy().calibration, router->engines());
+  for (int i = 0; i < 20; ++i) {
+    const double bytes = (40 + 6 * i) * 1e6;
+    calibrator.observe("duckdb", bytes, 10 + bytes / 60e6 * 1000);
+    calibrator.observe("trino", bytes, 150 + bytes / 2e9 * 1000);
+  }
+  const auto snapshot = calibrator.snapshot();
+  RoutingInput calibrated = input;
+  calibrated.calibration = snapshot.get();
+  const Decision after = router->decide(calibrated);
+  EXPECT_EQ(after.engine, "trino") << testing::explain(after);
+  EXPECT_EQ(after.stage, DecisionStage::kCost);
+  const Candidate* duck = after.candidate("duckdb");
+  ASSERT_NE(duck, nullptr);
+  EXPECT_TRUE(duck->calibrated);
+  EXPECT_EQ(duck->calibration_samples, 20);
+  EXPECT_NEAR(duck->est_latency_ms, 10 + 100e6 / 60e6 * 1000, 1);
+  EXPECT_DOUBLE_EQ(duck->est_latency_ms_static, before.candidate("duckdb")->est_latency_ms);
+  EXPECT_DOUBLE_EQ(duck->est_cost_usd_static, before.candidate("duckdb")->est_cost_usd);
+  EXPECT_NE(after.reasons.back().message.find("calibrated from 20 runs"), std::string::npos)
+      << testing::explain(after);
+
+  // The summary query responses carry: the chosen engine's estimate, calibrated and static.
+  const nlohmann::json summary = after.summary_json();
+  EXPECT_FALSE(summary.contains("candidates"));
+  EXPECT_EQ(summary["size_class"], "medium");
+  const nlohmann::json& estimate = summary.at("estimate");
+  EXPECT_EQ(estimate["size_class"], "medium");
+  EXPECT_EQ(estimate["calibration_samples"], 20);
+  EXPECT_EQ(estimate["calibrated"], true);
+  EXPECT_DOUBLE_EQ(estimate["latency_ms"].get<double>(), after.candidate("trino")->est_latency_ms);
+  EXPECT_DOUBLE_EQ(estimate["static_latency_ms"].get<double>(), after.candidate("trino")->est_latency_ms_static);
+
+  // Too few runs, or a scan of unknown size: the configured figures.
+  Calibrator few(router->policy().calibration, router->engines());
+  few.observe("duckdb", 100e6, 5000);
+  const auto few_snapshot = few.snapshot();
+  calibrated.calibration = few_snapshot.get();
+  const Decision early = router->decide(calibrated);
+  EXPECT_EQ(early.engine, "duckdb");
+  EXPECT_EQ(early.candidate("duckdb")->calibration_samples, 1);
+  EXPECT_FALSE(early.candidate("duckdb")->calibrated);
+  RoutingInput unknown{.profile = profile, .session = {}, .tables = {}, .calibration = snapshot.get()};
+  const Decision unsized = router->decide(unknown);
+  EXPECT_EQ(unsized.size_class, "");
+  EXPECT_FALSE(unsized.candidate("duckdb")->calibrated);
+}
+
 // ---- Rule syntax --------------------------------------------------------------------------------
 
 TEST(RoutingRuleSyntax, Comparisons) {

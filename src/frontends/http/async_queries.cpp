@@ -43,6 +43,7 @@ struct AsyncQueries::Entry {
   AsyncState state = AsyncState::kQueued;
   std::string engine;
   std::string routing_json;
+  std::shared_ptr<QueryTiming> timing;  // once started on an engine
   int64_t rows = 0;
   std::optional<Error> error;
   ResultSchema schema;
@@ -57,6 +58,10 @@ struct AsyncQueries::Entry {
     info.state = state;
     info.engine = engine;
     info.routing_json = routing_json;
+    if (timing) {
+      info.queued_ms = timing->queued_ms.load();
+      info.engine_ms = timing->engine_done_ms();
+    }
     info.row_count = rows;
     info.error = error;
     info.schema = schema;
@@ -187,9 +192,8 @@ void AsyncQueries::run_one(Entry& entry) {
   {
     std::lock_guard lock(entry.mu);
     entry.engine = query->engine;
-    nlohmann::json routing = query->decision.to_json();
-    routing.erase("candidates");
-    entry.routing_json = routing.dump();
+    entry.routing_json = query->decision.summary_json().dump();
+    entry.timing = query->timing;
   }
   ResultStream& stream = *query->stream;
   ResultBatch batch;

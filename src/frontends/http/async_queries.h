@@ -41,6 +41,8 @@ struct AsyncQueryInfo {
   std::string routing_json;  // the routing summary (a JSON object), or empty
   int64_t row_count = 0;     // rows stored so far
   double elapsed_ms = 0;     // from submission to the end (or to now)
+  std::optional<double> queued_ms;  // waiting for the engine's admission; set once it started
+  std::optional<double> engine_ms;  // the engine's start to its last row; set once all rows were read
   std::optional<Error> error;  // kFailed and kCancelled
   ResultSchema schema;       // known once the first rows arrived
 };

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <functional>
+#include <numeric>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -141,6 +142,8 @@ void Endpoints::handle(Exchange& exchange) {
       {"/v1/tables", beast_http::verb::get, &Endpoints::tables},
       {"/v1/catalog/refresh", beast_http::verb::post, &Endpoints::refresh_catalog},
       {"/v1/audit", beast_http::verb::get, &Endpoints::audit},
+      {"/v1/calibration", beast_http::verb::get, &Endpoints::calibration},
+      {"/v1/calibration", beast_http::verb::delete_, &Endpoints::reset_calibration},
       {"/health", beast_http::verb::get, &Endpoints::health},
       {"/ready", beast_http::verb::get, &Endpoints::ready},
   };
@@ -167,7 +170,8 @@ void Endpoints::handle(Exchange& exchange) {
       (this->*route.handler)(exchange);
       return;
     }
-    allowed = route.method == beast_http::verb::get ? "GET, HEAD" : std::string(beast_http::to_string(route.method));
+    if (!allowed.empty()) allowed += ", ";
+    allowed += route.method == beast_http::verb::get ? "GET, HEAD" : std::string(beast_http::to_string(route.method));
   }
   if (!allowed.empty()) {
     exchange.add_header("Allow", allowed);
@@ -251,9 +255,21 @@ std::optional<ResultFormat> accepted_format(Exchange& exchange, std::optional<Re
 
 // Headers are ASCII: the routing summary goes out with every non-ASCII character escaped.
 std::string routing_summary(const routing::Decision& decision) {
-  json routing = decision.to_json();
-  routing.erase("candidates");  // the summary; POST /v1/route has the whole decision
-  return routing.dump(-1, ' ', /*ensure_ascii=*/true);
+  return decision.summary_json().dump(-1, ' ', /*ensure_ascii=*/true);  // POST /v1/route has the candidates
+}
+
+double rounded_ms(double ms) { return std::round(ms * 1000) / 1000; }
+
+// {"queued_ms", "engine_ms"}: engine_ms is null until the result was read to its end.
+json timing_json(std::optional<double> queued_ms, std::optional<double> engine_ms) {
+  return {{"queued_ms", queued_ms ? json(rounded_ms(*queued_ms)) : json(nullptr)},
+          {"engine_ms", engine_ms ? json(rounded_ms(*engine_ms)) : json(nullptr)}};
+}
+
+// The JSON result's trailer member "timing" (empty when no engine ran the statement).
+std::string timing_member(const std::shared_ptr<QueryTiming>& timing) {
+  if (!timing) return {};
+  return "\"timing\":" + timing_json(timing->queued_ms.load(), timing->engine_done_ms()).dump();
 }
 
 void add_result_headers(Exchange& exchange, const formats::ResultMetadata& metadata) {
@@ -265,10 +281,13 @@ void add_result_headers(Exchange& exchange, const formats::ResultMetadata& metad
 // Streams an encoder's output from `next` (which fills a batch and says whether it holds rows)
 // after `first` was produced. Errors before the first byte get their status; after it, the
 // format's own behaviour (finish_with_error). Returns false when the client went away.
+// `trailer` gives JSON members known only at the end (the JSON document's trailer; other formats
+// do not carry it).
 template <typename Next, typename Cancel>
 void stream_result(Exchange& exchange, ResultFormat format, const ResultSchema& schema,
                    const formats::ResultMetadata& metadata, ResultBatch& batch, bool has_rows, Next next,
-                   Cancel cancel, const std::function<double()>& elapsed_ms) {
+                   Cancel cancel, const std::function<double()>& elapsed_ms,
+                   const std::function<std::string()>& trailer = {}) {
   auto encoder = formats::make_encoder(format);
   if (auto st = encoder->begin(schema, metadata); !st.ok()) {
     cancel();
@@ -296,6 +315,9 @@ void stream_result(Exchange& exchange, ResultFormat format, const ResultSchema& 
     has_rows = *more;
   }
   if (!failed) {
+    if (auto* document = dynamic_cast<JsonResultWriter*>(encoder.get()); document && trailer) {
+      document->add_trailer(trailer());
+    }
     if (auto st = encoder->finish(row_count, elapsed_ms()); !st.ok()) failed = st.error();
   }
   if (failed) {
@@ -349,6 +371,7 @@ json async_info_json(const AsyncQueryInfo& info, int64_t page_rows) {
               {"row_count", info.row_count},
               {"elapsed_ms", std::round(info.elapsed_ms * 1000) / 1000}};
   if (!info.engine.empty()) out["engine"] = info.engine;
+  if (info.queued_ms) out["timing"] = timing_json(info.queued_ms, info.engine_ms);
   if (!info.routing_json.empty()) out["routing"] = json::parse(info.routing_json);
   if (!info.schema.empty()) {
     json columns = json::array();
@@ -412,7 +435,8 @@ void Endpoints::query(Exchange& exchange) {
   formats::ResultMetadata metadata{query->query_id, query->engine, routing_summary(query->decision), {}};
   stream_result(
       exchange, *format, stream.schema(), metadata, batch, *more, [&](ResultBatch& b) { return stream.next(b); },
-      [&] { stream.cancel(false); }, [&] { return query->elapsed_ms(); });
+      [&] { stream.cancel(false); }, [&] { return query->elapsed_ms(); },
+      [&] { return timing_member(query->timing); });
   spdlog::debug("query {} on {} as {} in {:.1f} ms", query->query_id, query->engine, formats::format_name(*format),
                 query->elapsed_ms());
 }
@@ -539,7 +563,10 @@ void Endpoints::query_results(Exchange& exchange, const std::string& id) {
     return;
   }
   stream_result(exchange, *format, result.schema(), metadata, batch, *has_rows, read_next, [] {},
-                [&] { return info.elapsed_ms; });
+                [&] { return info.elapsed_ms; }, [&] {
+                  return info.queued_ms ? "\"timing\":" + timing_json(info.queued_ms, info.engine_ms).dump()
+                                        : std::string();
+                });
 }
 
 namespace {
@@ -652,23 +679,23 @@ json audit_record_json(const telemetry::AuditRecord& r) {
 
 }  // namespace
 
+bool Endpoints::admin_only(Exchange& exchange, std::string_view what) {
+  // The identity is authenticated before any endpoint runs (http_auth.h).
+  const auto& identity = exchange.identity();
+  const auto& group = audit_api_.admin_group;
+  if (std::find(identity.groups.begin(), identity.groups.end(), group) != identity.groups.end()) return true;
+  respond_error(exchange, Error(ErrorCode::kPermissionDenied,
+                                fmt::format("user '{}' may not {}: it is for members of the group '{}' "
+                                            "(governance.admin_group)",
+                                            identity.user, what, group)));
+  return false;
+}
+
 // GET /v1/audit?user=&since=&until=&outcome=&limit=: newest first. Who asks is the request's
-// Session (user and groups, as the front-end's authentication sets them); only members of the
+// identity (user and groups, as the front-end's authentication sets them); only members of the
 // admin group may read it.
 void Endpoints::audit(Exchange& exchange) {
-  Session session;
-  session.frontend = "http";
-  session.source_address = exchange.peer();
-  session.user = exchange.identity().user;  // authenticated before any endpoint runs (http_auth.h)
-  session.groups = exchange.identity().groups;
-  const auto& group = audit_api_.admin_group;
-  if (std::find(session.groups.begin(), session.groups.end(), group) == session.groups.end()) {
-    respond_error(exchange, Error(ErrorCode::kPermissionDenied,
-                                  fmt::format("user '{}' may not read the audit log: it is for members of the group "
-                                              "'{}' (governance.admin_group)",
-                                              session.user, group)));
-    return;
-  }
+  if (!admin_only(exchange, "read the audit log")) return;
   if (!audit_api_.store) {
     respond_error(exchange, Error(ErrorCode::kNotFound, "the audit log is off (history.audit: false)"));
     return;
@@ -736,6 +763,69 @@ void Endpoints::audit(Exchange& exchange) {
   out["next_before_id"] = records->size() == static_cast<size_t>(query.limit) ? json(records->back().id) : json();
   // Stored names came from clients (pgwire user names under trust): never fail on their bytes.
   exchange.respond(200, "application/json", out.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+namespace {
+
+json optional_number(double value, bool present) { return present ? json(value) : json(nullptr); }
+
+// GET /v1/calibration: the options, then per engine its configured figures and, per size class,
+// what was learnt (docs/api.md).
+json calibration_json(const routing::Calibrator* calibrator, const routing::CalibrationOptions& configured) {
+  const routing::CalibrationOptions& options = calibrator ? calibrator->options() : configured;
+  json classes = json::array();
+  for (const auto& c : options.size_classes) {
+    classes.push_back({{"name", c.name}, {"below_bytes", c.below_bytes ? json(*c.below_bytes) : json(nullptr)}});
+  }
+  json out = {{"enabled", calibrator != nullptr},
+              {"alpha", options.alpha},
+              {"min_samples", options.min_samples},
+              {"size_classes", std::move(classes)},
+              {"engines", json::array()}};
+  if (!calibrator) return out;
+  const auto snapshot = calibrator->snapshot();
+  for (size_t e = 0; e < snapshot->engines().size(); ++e) {
+    const routing::Pricing& pricing = calibrator->engines()[e].pricing;
+    json per_class = json::array();
+    const auto& figures = snapshot->figures(e);
+    for (size_t c = 0; c < figures.size(); ++c) {
+      const routing::CalibratedFigures& f = figures[c];
+      per_class.push_back({{"size_class", snapshot->size_classes()[c].name},
+                           {"samples", f.samples},
+                           {"applied", f.applied},
+                           {"fitted_throughput", f.fitted_throughput},
+                           {"startup_ms", optional_number(f.startup_ms, f.samples > 0)},
+                           {"bytes_per_second", optional_number(f.bytes_per_second, f.samples > 0)}});
+    }
+    out["engines"].push_back({{"engine", snapshot->engines()[e]},
+                              {"configured",
+                               {{"startup_ms", pricing.startup_ms}, {"bytes_per_second", pricing.scan_bytes_per_second}}},
+                              {"samples", std::accumulate(figures.begin(), figures.end(), int64_t{0},
+                                                          [](int64_t n, const auto& f) { return n + f.samples; })},
+                              {"classes", std::move(per_class)}});
+  }
+  return out;
+}
+
+}  // namespace
+
+void Endpoints::calibration(Exchange& exchange) {
+  if (!admin_only(exchange, "read the routing calibration")) return;
+  exchange.respond(200, "application/json",
+                   calibration_json(pipeline_.calibrator(), pipeline_.router().policy().calibration).dump());
+}
+
+// DELETE /v1/calibration: forget what was learnt; routing goes back to the configured figures.
+void Endpoints::reset_calibration(Exchange& exchange) {
+  if (!admin_only(exchange, "reset the routing calibration")) return;
+  routing::Calibrator* calibrator = pipeline_.calibrator();
+  if (!calibrator) {
+    respond_error(exchange, Error(ErrorCode::kNotFound, "calibration is off (routing.calibration.enabled: false)"));
+    return;
+  }
+  const int64_t dropped = calibrator->reset();
+  spdlog::info("routing calibration reset by {}: {} runs forgotten", exchange.identity().user, dropped);
+  exchange.respond(200, "application/json", json({{"status", "reset"}, {"samples_dropped", dropped}}).dump());
 }
 
 void Endpoints::health(Exchange& exchange) { exchange.respond(200, "application/json", R"({"status":"ok"})"); }

@@ -1,6 +1,7 @@
 // The REST API (docs/api.md): POST /v1/query (results as JSON, NDJSON, CSV, Arrow IPC or
 // Parquet, streamed; or asynchronous), GET/DELETE /v1/queries/{id}, GET /v1/queries/{id}/results,
-// POST /v1/route, GET /v1/tables, POST /v1/catalog/refresh, GET /v1/audit, GET /health, GET /ready.
+// POST /v1/route, GET /v1/tables, POST /v1/catalog/refresh, GET /v1/audit, GET/DELETE
+// /v1/calibration, GET /health, GET /ready.
 // Thread-safety: handle() is thread-safe; the pipeline and catalog outlive the handlers.
 #pragma once
 
@@ -16,7 +17,7 @@
 
 namespace lakerouter::http {
 
-// GET /v1/audit: the audit log, for members of the admin group only.
+// GET /v1/audit (the audit log) and GET/DELETE /v1/calibration: for members of the admin group only.
 struct AuditApi {
   const telemetry::HistoryStore* store = nullptr;  // null: the audit log is off (history.audit)
   std::string admin_group = "admin";               // governance.admin_group
@@ -41,6 +42,11 @@ class Endpoints {
   void tables(Exchange& exchange);
   void refresh_catalog(Exchange& exchange);
   void audit(Exchange& exchange);
+  void calibration(Exchange& exchange);
+  void reset_calibration(Exchange& exchange);
+  // Answers 403 and returns false unless the caller is in the admin group; `what` completes
+  // "user 'x' may not ...".
+  bool admin_only(Exchange& exchange, std::string_view what);
   void health(Exchange& exchange);
   void ready(Exchange& exchange);
 

@@ -138,6 +138,12 @@ Status JsonResultWriter::begin(const ResultSchema& schema, const formats::Result
   return Status::Ok();
 }
 
+void JsonResultWriter::add_trailer(std::string_view members) {
+  if (members.empty()) return;
+  if (!impl_->extra_json.empty()) impl_->extra_json += ',';
+  impl_->extra_json += members;
+}
+
 Status JsonResultWriter::add_batch(const ResultBatch& batch) {
   auto& w = impl_->writer;
   const size_t rows = batch.row_count();

@@ -2,7 +2,9 @@
 // result streams out in bounded memory:
 //
 //   {"query_id":..., "engine":..., "routing":{...}, "columns":[{"name","type"}...], "rows":[[...]...],
-//    "row_count":N, "elapsed_ms":X}            (or ..."row_count":N, "error":{...}} mid-stream)
+//    "row_count":N, "elapsed_ms":X, <trailer members>}   (or ..."row_count":N, "error":{...}} mid-stream)
+//
+// Trailer members are what is known only at the end, e.g. "timing":{"queued_ms":..,"engine_ms":..}.
 //
 // and as NDJSON (application/x-ndjson): one object per row, keys = column names, values encoded
 // as in the JSON document; no header line (routing metadata goes in response headers); after an
@@ -33,6 +35,10 @@ class JsonResultWriter : public formats::ResultEncoder {
   // `routing_json` is a JSON object (the routing decision's summary), written as "routing".
   void begin(std::string_view query_id, std::string_view engine, std::string_view routing_json,
              const ResultSchema& schema);
+
+  // Raw JSON members ("key":value,...) written after "elapsed_ms" by finish(), after the
+  // metadata's extra_json; call it before finish().
+  void add_trailer(std::string_view members);
 
   // ResultEncoder
   Status begin(const ResultSchema& schema, const formats::ResultMetadata& metadata) override;
