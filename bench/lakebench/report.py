@@ -450,6 +450,18 @@ def chart_engine_mix(summary: dict, path: Path) -> None:
 
 # --- REPORT.md -------------------------------------------------------------------------------------------
 
+def estimate_sources(sources: dict) -> str:
+    """Says where the calibrated estimates came from, in words."""
+    parts = []
+    if sources.get("response"):
+        parts.append(f"{sources['response']:,} from the routing summary returned with each result (made just "
+                     "before the statement ran: prequential)")
+    if sources.get("route-after-sweep"):
+        parts.append(f"{sources['route-after-sweep']:,} from /v1/route after the sweep, because the router returned "
+                     "no estimate with those results (not prequential)")
+    return "Calibrated estimates: " + ("; ".join(parts) if parts else "none") + "."
+
+
 def render_markdown(run: dict, summary: dict, charts: list[str]) -> str:
     facts, prices = run["facts"], run["prices"]
     L: list[str] = []
@@ -576,9 +588,7 @@ def render_markdown(run: dict, summary: dict, charts: list[str]) -> str:
     L.append("Median |estimated − actual| / actual of the router's latency estimates, actual = engine time. "
              "Static: the configured figures; calibrated: the estimate the router made for that statement just "
              "before running it (no train/test split needed). "
-             f"Calibrated estimates taken from: {e['calibrated_from'] or 'none'} (`route-after-sweep`: the router "
-             "returned no estimate with its results; the /v1/route decisions after the sweep were used, which is "
-             "not prequential).")
+             + estimate_sources(e["calibrated_from"] or {}))
     L.append("")
     L.append("| runs | n | static | calibrated |")
     L.append("| --- | ---: | ---: | ---: |")
