@@ -9,7 +9,8 @@ Phases, in order (bench/WORKLOAD.md explains what each measures):
    times project the run's finish; the run stops with advice if that exceeds the budget.
 3. **sweep** (concurrency 1): each statement pinned on each capable engine, the engine order
    rotating per statement so that no engine always meets a cold cache; writes run once, on their
-   owner. The workloads' cleanup statements run before each pass, so every pass sees the same rows.
+   owner. The workloads' cleanup statements run before each pass, so every pass sees the same rows, and
+   once more at the end.
    Results are compared with the reference engine's (DuckDB, else PostgreSQL, else Trino).
 4. **route** (calibrated): /v1/route again, after the sweep taught the router's calibration.
 5. **replays**: (c) routed, without pins, with --concurrency workers; (a) all-Trino and (b)
@@ -357,17 +358,26 @@ class Runner:
                          latency_target_ms=o.latency_target_ms) as router:
             self.router = router
             self.client = Client(router.base_url, o.timeout_s)
-            self._phase("route-static", lambda: self._route_pass(self.static, with_pins=True))
-            if o.warmup:
-                self._phase("warm-up", self._warmup)
-            self._guard()
-            self._phase("sweep", self._sweep)
-            self._phase("route-calibrated", lambda: self._route_pass(self.calibrated, with_pins=False))
-            real_ab = o.concurrency > 1 or o.replay_modes
-            if real_ab:
-                self._phase("all-trino", lambda: self._replay("all-trino", "trino"))
-                self._phase("all-duckdb", lambda: self._replay("all-duckdb", "duckdb"))
-            self._phase("routed", lambda: self._replay("routed", None))
+            try:
+                self._phase("route-static", lambda: self._route_pass(self.static, with_pins=True))
+                if o.warmup:
+                    self._phase("warm-up", self._warmup)
+                self._guard()
+                self._phase("sweep", self._sweep)
+                self._phase("route-calibrated", lambda: self._route_pass(self.calibrated, with_pins=False))
+                real_ab = o.concurrency > 1 or o.replay_modes
+                if real_ab:
+                    self._phase("all-trino", lambda: self._replay("all-trino", "trino"))
+                    self._phase("all-duckdb", lambda: self._replay("all-duckdb", "duckdb"))
+                self._phase("routed", lambda: self._replay("routed", None))
+            finally:
+                # The last pass's writes would stay in the shared PostgreSQL (whose tests count
+                # its seeded rows): leave it as the benchmark found it, also after a failure.
+                try:
+                    self._cleanup(self.workloads)
+                except Exception as e:  # noqa: BLE001 - reported, never masks the run's own error
+                    self.warnings.append(f"the final cleanup failed, public.orders may keep workload rows: {e}")
+                    self.progress.log(self.warnings[-1])
             audit = self._reconcile_audit()  # before deriving: it fills in what responses lacked
             self._derive(real_ab)
             calibration = self._calibration_state()
@@ -447,7 +457,7 @@ class Runner:
                 f"(from the warm-up's times). Run fewer workloads (--workloads mixed), fewer statements (--limit N), "
                 f"or raise --budget-min; a busy machine (load average {os.getloadavg()[0]:.2f}) also slows it down.")
 
-    # -- cleanup before each pass --
+    # -- cleanup before each pass, and at the end --
     def _cleanup(self, workloads: Iterable) -> None:
         for sql in self.wl.cleanup_sql(list(workloads)):
             out = self.client.query(sql, pin="postgres")
