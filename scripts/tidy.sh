@@ -33,7 +33,7 @@ echo "clang-tidy: $(wc -l <"$todo") of $total files to analyse (the rest passed 
 # One file per call; a clean pass is remembered by its key.
 export TIDY BUILD CACHE
 status=0
-xargs -P "$(nproc)" -n 2 bash -c '"$TIDY" -p "$BUILD" --quiet --warnings-as-errors="*" "$1" && touch "$CACHE/$0"' \
+xargs -r -P "$(nproc)" -n 2 bash -c '"$TIDY" -p "$BUILD" --quiet --warnings-as-errors="*" "$1" && touch "$CACHE/$0"' \
   <"$todo" >"$report" 2>&1 || status=$?
 grep -v -E "^[0-9]+ warnings? (and [0-9]+ errors? )?generated" "$report" || true
 [ $status -eq 0 ] && echo "clang-tidy: no findings in $total files"
