@@ -3,8 +3,8 @@
 # generates the demo lake, starts PostgreSQL and Trino on that lake, runs bench/workload_bench.py and
 # writes the report to results/<date>-sf<N>/ (or --out DIR).
 #
-#   scripts/bench.sh                          # SF 1, all three workloads, concurrency 1 (~7 min)
-#   scripts/bench.sh --sf 10                  # SF 10 (not run yet; estimated 1-2 h, budget 300 min)
+#   scripts/bench.sh                          # SF 1, all three workloads, concurrency 1 (~5 min)
+#   scripts/bench.sh --sf 10                  # SF 10 (~25 min, +2 min for the lake; budget 300 min)
 #   scripts/bench.sh --sf 1 --workloads mixed --concurrency 4 --out results/c4
 #
 # Every argument but --sf goes to bench/workload_bench.py (--help lists them). Trino's memory follows

@@ -170,6 +170,20 @@ TEST(DuckDBEngine, BindsParameters) {
   EXPECT_EQ(wrong.error().code, ErrorCode::kInvalidParameter);
 }
 
+TEST(DuckDBEngine, WritesReportRowsChanged) {
+  auto engine = open_engine();
+  ASSERT_TRUE(run(*engine, "CREATE TABLE scratch_writes (id INTEGER, note VARCHAR)").ok());
+  auto insert = run(*engine, "INSERT INTO scratch_writes VALUES (1, 'a'), (2, 'b'), (3, 'c')");
+  ASSERT_TRUE(insert.ok()) << insert.error().message;
+  EXPECT_EQ(insert->rows_changed, 3);
+  auto update = run(*engine, "UPDATE scratch_writes SET note = 'z' WHERE id >= 2");
+  ASSERT_TRUE(update.ok()) << update.error().message;
+  EXPECT_EQ(update->rows_changed, 2);
+  auto back = run(*engine, "SELECT count(*) FROM scratch_writes");
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->rows_changed, std::nullopt);  // reading changes nothing
+}
+
 TEST(DuckDBEngine, ErrorsCarryCodesAndPositions) {
   auto engine = open_engine();
   struct Case {

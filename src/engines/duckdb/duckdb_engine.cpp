@@ -58,6 +58,9 @@ class DuckDBStream final : public ResultStream {
     return more;
   }
 
+  // DuckDB answers a write with one BIGINT row, the count of rows it changed.
+  std::optional<int64_t> rows_changed() const override { return rows_changed_; }
+
   void cancel(bool timed_out) override {
     if (timed_out) timed_out_ = true;
     cancelled_ = true;
@@ -81,6 +84,10 @@ class DuckDBStream final : public ResultStream {
       duckdb::ErrorData error;
       if (!result_->TryFetch(chunk, error)) return to_error(error, timed_out_);
       if (!chunk || chunk->size() == 0) return false;
+      if (!rows_changed_ && result_->properties.return_type == duckdb::StatementReturnType::CHANGED_ROWS &&
+          chunk->ColumnCount() == 1 && chunk->data[0].GetType().IsIntegral()) {
+        rows_changed_ = chunk->GetValue(0, 0).GetValue<int64_t>();
+      }
       append_chunk(*chunk, batch);
       return true;
     } catch (const std::exception& e) {
@@ -105,6 +112,7 @@ class DuckDBStream final : public ResultStream {
   duckdb::unique_ptr<duckdb::QueryResult> result_;
   std::string sql_;
   ResultSchema schema_;
+  std::optional<int64_t> rows_changed_;  // set by next(), read after the last batch
   std::atomic<bool> cancelled_{false};
   std::atomic<bool> timed_out_{false};
 };
