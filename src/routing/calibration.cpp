@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
 namespace lakerouter::routing {
 
 std::vector<SizeClass> default_size_classes() {
@@ -75,6 +78,7 @@ void Calibrator::observe(std::string_view engine, double bytes, double engine_ms
   const double residual = engine_ms - bytes / found->pricing.scan_bytes_per_second * 1000.0;
   fit.startup_residual += share * (residual - fit.startup_residual);
   ++fit.samples;
+  ++version_;
   publish();
 }
 
@@ -87,8 +91,112 @@ int64_t Calibrator::reset() {
       fit = Fit{};
     }
   }
+  ++version_;
   publish();
   return dropped;
+}
+
+CalibrationState Calibrator::state() const {
+  CalibrationState state;
+  std::lock_guard lock(mu_);
+  for (size_t e = 0; e < engines_.size(); ++e) {
+    for (size_t c = 0; c < options_.size_classes.size(); ++c) {
+      const Fit& fit = fits_[e][c];
+      if (fit.samples == 0) continue;
+      state.fits.push_back({engines_[e].name, options_.size_classes[c].name, options_.size_classes[c].below_bytes,
+                            fit.samples, fit.weight, fit.mean_x, fit.mean_y, fit.var_x, fit.cov_xy,
+                            fit.startup_residual});
+    }
+  }
+  return state;
+}
+
+namespace {
+
+bool same_bound(const std::optional<double>& a, const std::optional<double>& b) {
+  if (!a || !b) return !a && !b;
+  return std::abs(*a - *b) <= 1e-9 * std::max(std::abs(*a), std::abs(*b));
+}
+
+}  // namespace
+
+int64_t Calibrator::restore(const CalibrationState& state) {
+  std::lock_guard lock(mu_);
+  int64_t restored = 0;
+  for (const auto& saved : state.fits) {
+    const auto engine = std::find_if(engines_.begin(), engines_.end(),
+                                     [&](const EngineProfile& e) { return e.name == saved.engine; });
+    const auto& classes = options_.size_classes;
+    const auto size_class = std::find_if(classes.begin(), classes.end(),
+                                         [&](const SizeClass& c) { return c.name == saved.size_class; });
+    if (engine == engines_.end() || size_class == classes.end() || !same_bound(size_class->below_bytes, saved.below_bytes)) {
+      continue;
+    }
+    Fit& fit = fits_[static_cast<size_t>(engine - engines_.begin())][static_cast<size_t>(size_class - classes.begin())];
+    fit = Fit{saved.samples, saved.weight, saved.mean_x, saved.mean_y, saved.var_x, saved.cov_xy, saved.startup_residual};
+    restored += saved.samples;
+  }
+  ++version_;
+  publish();
+  return restored;
+}
+
+std::string CalibrationState::to_json() const {
+  nlohmann::json fits_json = nlohmann::json::array();
+  for (const auto& f : fits) {
+    fits_json.push_back({{"engine", f.engine},
+                         {"size_class", f.size_class},
+                         {"below_bytes", f.below_bytes ? nlohmann::json(*f.below_bytes) : nlohmann::json(nullptr)},
+                         {"samples", f.samples},
+                         {"weight", f.weight},
+                         {"mean_x", f.mean_x},
+                         {"mean_y", f.mean_y},
+                         {"var_x", f.var_x},
+                         {"cov_xy", f.cov_xy},
+                         {"startup_residual", f.startup_residual}});
+  }
+  return nlohmann::json{{"format", 1}, {"fits", std::move(fits_json)}}.dump();
+}
+
+Result<CalibrationState> CalibrationState::from_json(std::string_view text) {
+  const auto bad = [](const std::string& why) {
+    return Error(ErrorCode::kInvalidInput, "calibration state: " + why);
+  };
+  const auto doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!doc.is_object()) return bad("not a JSON object");
+  if (!doc.contains("format") || doc["format"] != 1) return bad("unknown format (this lakerouter reads format 1)");
+  if (!doc.contains("fits") || !doc["fits"].is_array()) return bad("no \"fits\" array");
+  CalibrationState state;
+  for (size_t i = 0; i < doc["fits"].size(); ++i) {
+    const auto& f = doc["fits"][i];
+    const auto where = fmt::format("fits[{}]", i);
+    if (!f.is_object()) return bad(where + " is not an object");
+    CalibrationState::Fit fit;
+    if (!f.contains("engine") || !f["engine"].is_string() || !f.contains("size_class") || !f["size_class"].is_string()) {
+      return bad(where + " needs \"engine\" and \"size_class\" strings");
+    }
+    fit.engine = f["engine"].get<std::string>();
+    fit.size_class = f["size_class"].get<std::string>();
+    if (f.contains("below_bytes") && !f["below_bytes"].is_null()) {
+      if (!f["below_bytes"].is_number()) return bad(where + ".below_bytes is not a number");
+      fit.below_bytes = f["below_bytes"].get<double>();
+    }
+    if (!f.contains("samples") || !f["samples"].is_number_integer() || f["samples"].get<int64_t>() < 1) {
+      return bad(where + ".samples is not a positive integer");
+    }
+    fit.samples = f["samples"].get<int64_t>();
+    for (auto [name, field] : {std::pair{"weight", &fit.weight}, std::pair{"mean_x", &fit.mean_x},
+                               std::pair{"mean_y", &fit.mean_y}, std::pair{"var_x", &fit.var_x},
+                               std::pair{"cov_xy", &fit.cov_xy}, std::pair{"startup_residual", &fit.startup_residual}}) {
+      if (!f.contains(name) || !f[name].is_number() || !std::isfinite(f[name].get<double>())) {
+        return bad(fmt::format("{}.{} is not a finite number", where, name));
+      }
+      *field = f[name].get<double>();
+    }
+    if (fit.weight <= 0 || fit.weight > 1 || fit.var_x < 0) return bad(where + " has a weight outside (0, 1] or a negative variance");
+    state.fits.push_back(std::move(fit));
+  }
+  return state;
 }
 
 CalibratedFigures Calibrator::figures_of(const Fit& fit, const Pricing& configured) const {

@@ -21,10 +21,14 @@
 // size are left out). The router never sees the Calibrator: it reads a CalibrationSnapshot passed
 // in RoutingInput, so decide() stays a pure function of its input.
 //
-// Thread-safety: Calibrator::observe() and reset() may be called from any number of threads at
-// once (writers take a mutex); snapshot() never blocks on writers and returns an immutable
-// CalibrationSnapshot that stays valid (and unchanged) for as long as the caller holds it.
-// CalibrationOptions and SizeClass are plain value types.
+// What was learnt can outlive the process: state() exports the fits as a CalibrationState, which
+// the server keeps in the history store, and restore() takes them back at the next start (for
+// the engines and size classes that are still configured the same way).
+//
+// Thread-safety: Calibrator::observe(), reset(), restore() and state() may be called from any
+// number of threads at once (they take a mutex); snapshot() never blocks on writers and returns an
+// immutable CalibrationSnapshot that stays valid (and unchanged) for as long as the caller holds
+// it. CalibrationOptions, SizeClass and CalibrationState are plain value types.
 #pragma once
 
 #include <atomic>
@@ -37,6 +41,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/status.h"
 #include "routing/engine_profile.h"
 
 namespace lakerouter::routing {
@@ -94,6 +99,28 @@ class CalibrationSnapshot {
   std::vector<std::vector<CalibratedFigures>> figures_;
 };
 
+// The fits of a Calibrator as plain data, to keep across restarts: per engine and size class, the
+// decayed weighted moments of (bytes, engine_ms) it learns from.
+struct CalibrationState {
+  struct Fit {
+    std::string engine;
+    std::string size_class;
+    std::optional<double> below_bytes;  // the class's bound when it was learnt
+    int64_t samples = 0;
+    double weight = 0;
+    double mean_x = 0;
+    double mean_y = 0;
+    double var_x = 0;
+    double cov_xy = 0;
+    double startup_residual = 0;
+  };
+  std::vector<Fit> fits;  // only engines and classes that saw runs
+
+  // JSON text, and back; from_json() says what is wrong with a document it cannot read.
+  std::string to_json() const;
+  static Result<CalibrationState> from_json(std::string_view text);
+};
+
 class Calibrator {
  public:
   // `engines`: the configured profiles, whose pricing gives the starting figures and the clamps.
@@ -107,6 +134,17 @@ class Calibrator {
 
   // Forgets everything learnt; returns the number of runs dropped.
   int64_t reset();
+
+  // What was learnt so far (classes without runs left out).
+  CalibrationState state() const;
+
+  // Replaces what was learnt for each engine and class `state` holds with its fit; fits of an
+  // engine that is not configured, or of a class whose name or bound changed, are skipped (their
+  // runs measured something else). Returns the number of runs taken over.
+  int64_t restore(const CalibrationState& state);
+
+  // Increases with every change (a run observed, a reset, a restore): whether state() changed.
+  uint64_t version() const { return version_.load(); }
 
   std::shared_ptr<const CalibrationSnapshot> snapshot() const { return snapshot_.load(); }
 
@@ -130,7 +168,8 @@ class Calibrator {
 
   const CalibrationOptions options_;
   const std::vector<EngineProfile> engines_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
+  std::atomic<uint64_t> version_{0};
   std::vector<std::vector<Fit>> fits_;  // [engine][class], guarded by mu_
   std::atomic<std::shared_ptr<const CalibrationSnapshot>> snapshot_;
 };

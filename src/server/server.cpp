@@ -14,11 +14,15 @@
 #include "frontends/http/http_server.h"
 #include "frontends/pgwire/pgwire_server.h"
 #include "frontends/trino/trino_frontend.h"
+#include "server/calibration_keeper.h"
 #include "telemetry/history_store.h"
 
 namespace lakerouter {
 
 namespace {
+
+// How often what calibration learnt is saved to the history store (and once more at shutdown).
+constexpr std::chrono::milliseconds kCalibrationSaveInterval{60'000};
 
 // Opens (without connecting: servers may come up later) an engine declared with a `connection`.
 Result<std::shared_ptr<Engine>> open_connected_engine(const EngineConnection& c) {
@@ -107,6 +111,8 @@ struct Server::Impl {
   // whose result streams write to it, so that it is closed (and drained) after them.
   std::unique_ptr<telemetry::HistoryStore> history;
   std::unique_ptr<Pipeline> pipeline;
+  // Saves the pipeline's calibration in `history` (null without either); after both, so it goes first.
+  std::unique_ptr<CalibrationKeeper> calibration_keeper;
   UserDirectory users;
   std::unique_ptr<governance::Authenticator> authenticator;  // reads `users`
   std::unique_ptr<http::Endpoints> endpoints;
@@ -178,6 +184,11 @@ Status Server::start() {
   pipeline_options.audit = s.history.get();
   s.pipeline =
       std::make_unique<Pipeline>(std::move(engines), std::move(pipeline_options), *s.catalog, *s.router, s.policies.get());
+  if (s.history && s.pipeline->calibrator()) {
+    s.calibration_keeper = std::make_unique<CalibrationKeeper>(*s.pipeline->calibrator(), *s.history);
+    s.calibration_keeper->restore();
+    s.calibration_keeper->start(kCalibrationSaveInterval);
+  }
   s.users = UserDirectory(s.config.users);
   if (s.config.source == "<built-in default>" && !s.users.empty()) {
     // The demo's well-known public default (README), not a secret: users need it to log in.
@@ -243,6 +254,7 @@ void Server::stop() {
   impl_->http_server.reset();
   if (impl_->catalog) impl_->catalog->stop();
   if (impl_->pipeline) impl_->pipeline->monitor().stop();
+  if (impl_->calibration_keeper) impl_->calibration_keeper->stop();  // after the last statement ended
 }
 
 int Server::http_port() const { return impl_->http_port; }

@@ -53,6 +53,13 @@ CREATE INDEX audit_user_ts ON audit("user", ts);
 CREATE TRIGGER audit_append_only BEFORE UPDATE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 )sql",
+    R"sql(
+CREATE TABLE state (
+  "key" TEXT PRIMARY KEY,           -- what the value is: 'calibration'
+  value TEXT NOT NULL,              -- JSON, written and read by its owner
+  updated TEXT NOT NULL             -- UTC ISO 8601 with milliseconds
+);
+)sql",
 };
 static_assert(std::size(kMigrations) == HistoryStore::kSchemaVersion);
 
@@ -210,6 +217,29 @@ HistoryStore::~HistoryStore() {
     spdlog::warn("history store: {} audit records dropped (queue full) and {} lost to write errors since start",
                  s.dropped, s.write_errors);
   }
+}
+
+Status HistoryStore::put_state(std::string_view key, std::string_view value) {
+  std::lock_guard lock(write_mu_);
+  auto upsert = writer_db_->prepare(
+      R"(INSERT INTO state ("key", value, updated) VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+         ON CONFLICT ("key") DO UPDATE SET value = excluded.value, updated = excluded.updated)");
+  if (!upsert.ok()) return upsert.error();
+  sqlite3_bind_text(upsert->get(), 1, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_text(upsert->get(), 2, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+  if (sqlite3_step(upsert->get()) != SQLITE_DONE) return db_error(writer_db_->get(), fmt::format("saving {}", key));
+  return Status::Ok();
+}
+
+Result<std::optional<std::string>> HistoryStore::get_state(std::string_view key) const {
+  std::lock_guard lock(read_mu_);
+  auto select = reader_db_->prepare(R"(SELECT value FROM state WHERE "key" = ?)");
+  if (!select.ok()) return select.error();
+  sqlite3_bind_text(select->get(), 1, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
+  const int rc = sqlite3_step(select->get());
+  if (rc == SQLITE_DONE) return std::optional<std::string>();
+  if (rc != SQLITE_ROW) return db_error(reader_db_->get(), fmt::format("reading {}", key));
+  return std::optional<std::string>(column_text(select->get(), 0));
 }
 
 void HistoryStore::record(AuditRecord record) {

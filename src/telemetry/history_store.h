@@ -1,5 +1,7 @@
 // HistoryStore: the query history in one SQLite file (configuration `history:`). Its first table
-// is the audit log (`audit`); query history, costs and lineage will join it.
+// is the audit log (`audit`); query history, costs and lineage will join it. A second table,
+// `state`, keeps what components learnt and should not forget at a restart (the calibration),
+// as one JSON value per key.
 //
 // Statements never wait on disk: record() puts the record on a bounded queue and returns; one
 // writer thread drains the queue in transactions (WAL mode, synchronous=NORMAL). When the queue
@@ -26,6 +28,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -58,7 +61,7 @@ struct AuditQuery {
 
 class HistoryStore final : public AuditSink {
  public:
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
   struct Stats {
     uint64_t accepted = 0;      // records queued
@@ -89,6 +92,12 @@ class HistoryStore final : public AuditSink {
 
   // Waits until everything queued before the call is written, or `timeout` passes (false).
   bool flush(std::chrono::milliseconds timeout);
+
+  // The value kept under `key` in `state`, replacing the previous one; written before it returns
+  // (not queued: callers save state seldom, off the request path).
+  Status put_state(std::string_view key, std::string_view value);
+  // The value kept under `key`; nullopt when there is none.
+  Result<std::optional<std::string>> get_state(std::string_view key) const;
 
   // Removes audit records older than the retention now (the writer also does it daily).
   // Returns the number removed.

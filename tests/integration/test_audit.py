@@ -239,7 +239,7 @@ def test_the_log_outlives_a_restart(audited, lake_dir, work):
         assert everything[:len(before)] == before  # nothing rewritten
         con = sqlite3.connect(work / "state" / "audit.db")
         try:
-            assert con.execute("SELECT max(version), count(*) FROM schema_version").fetchone() == (1, 1)
+            assert con.execute("SELECT max(version), count(*) FROM schema_version").fetchone() == (2, 2)
             assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
             with pytest.raises(sqlite3.DatabaseError, match="append-only"):
                 con.execute("UPDATE audit SET \"user\" = 'mallory'")

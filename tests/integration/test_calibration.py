@@ -187,6 +187,40 @@ def test_runs_calibrate_and_delete_resets(router):
         assert c["est_latency_ms"] == c["est_latency_ms_static"]
 
 
+def test_what_was_learnt_survives_a_restart(lake_dir, tmp_path):
+    # The same work folder: the same history store (history.path), where calibration is kept.
+    extra = {"governance": {"admin_group": "admins"}, "routing": {"calibration": {"min_samples": 3}}}
+    r = start_router(lake_dir, tmp_path, extra)
+    try:
+        size_class = r.query_ok(LAKE_QUERY)["routing"]["size_class"]
+        for _ in range(3):
+            pinned(r, LAKE_QUERY, "duckdb")
+        before = engine_classes(calibration(r), "duckdb")[size_class]
+        assert before["samples"] == 4 and before["applied"] is True, before
+    finally:
+        stop_router(r)  # saves what was learnt
+
+    r = start_router(lake_dir, tmp_path, extra)
+    try:
+        log = r.stdout_path.read_text() + r.stderr_path.read_text()
+        assert "calibration: 4 runs learnt before taken back from" in log, log
+        after = engine_classes(calibration(r), "duckdb")[size_class]
+        assert after == before
+        (duckdb,) = [c for c in r.post("/v1/route", json={"sql": LAKE_QUERY}).json()["decision"]["candidates"]
+                     if c["engine"] == "duckdb"]
+        assert duckdb["calibrated"] is True and duckdb["calibration_samples"] == 4, duckdb
+        reset(r)  # forgetting is kept too
+    finally:
+        stop_router(r)
+
+    r = start_router(lake_dir, tmp_path, extra)
+    try:
+        assert all(e["samples"] == 0 for e in calibration(r)["engines"])
+        assert "calibration: 0 runs learnt before taken back" in r.stdout_path.read_text() + r.stderr_path.read_text()
+    finally:
+        stop_router(r)
+
+
 @pytest.mark.parametrize("method", ["GET", "DELETE"])
 @pytest.mark.parametrize("user", ["tester", None])
 def test_calibration_api_is_for_administrators_only(router, method, user):

@@ -147,6 +147,79 @@ TEST(Calibration, ResetForgetsEverything) {
   EXPECT_EQ(before->total_samples(), 4);  // a snapshot taken earlier does not change
 }
 
+TEST(Calibration, StateSurvivesARestartThroughJson) {
+  Calibrator before = trino_calibrator();
+  std::mt19937 random(3);
+  std::uniform_real_distribution<double> size(40 * kMB, 500 * kMB);
+  for (int i = 0; i < 12; ++i) {
+    const double bytes = size(random);
+    before.observe("trino", bytes, 300 + bytes / (800 * kMB) * 1000);
+  }
+  before.observe("trino", 10 * kMB, 180);  // one run in another class
+  const uint64_t version = before.version();
+  const auto text = before.state().to_json();
+  EXPECT_EQ(before.version(), version);  // reading changes nothing
+
+  auto state = CalibrationState::from_json(text);
+  ASSERT_TRUE(state.ok()) << state.error().message;
+  ASSERT_EQ(state->fits.size(), 2u);
+  Calibrator after = trino_calibrator();
+  EXPECT_EQ(after.restore(*state), 13);
+  EXPECT_GT(after.version(), 0u);
+  for (const char* size_class : {"small", "medium"}) {
+    const CalibratedFigures* a = before.snapshot()->find("trino", size_class);
+    const CalibratedFigures* b = after.snapshot()->find("trino", size_class);
+    ASSERT_NE(a, nullptr);
+    ASSERT_NE(b, nullptr);
+    EXPECT_EQ(a->samples, b->samples);
+    EXPECT_DOUBLE_EQ(a->startup_ms, b->startup_ms);
+    EXPECT_DOUBLE_EQ(a->bytes_per_second, b->bytes_per_second);
+    EXPECT_EQ(a->applied, b->applied);
+  }
+  // Learning goes on from where it was.
+  after.observe("trino", 100 * kMB, 425);
+  EXPECT_EQ(after.snapshot()->find("trino", "medium")->samples, 13);
+}
+
+TEST(Calibration, RestoreSkipsEnginesAndClassesConfiguredDifferently) {
+  CalibrationState state;
+  state.fits.push_back({"trino", "medium", 512e6, 5, 0.67, 100 * kMB, 250, 1e14, 1e8, 200});
+  state.fits.push_back({"trino", "large", std::nullopt, 4, 0.59, 2e9, 1500, 1e16, 1e10, 500});
+  state.fits.push_back({"spark", "medium", 512e6, 7, 0.79, 100 * kMB, 250, 1e14, 1e8, 200});  // not configured
+  CalibrationOptions options;
+  options.size_classes = {{"tiny", 1e6}, {"small", 32e6}, {"medium", 256e6}, {"large", std::nullopt}};
+  Calibrator calibrator = trino_calibrator(options);
+  EXPECT_EQ(calibrator.restore(state), 4);  // medium's bound moved: those runs measured other sizes
+  EXPECT_EQ(calibrator.snapshot()->find("trino", "medium"), nullptr);
+  ASSERT_NE(calibrator.snapshot()->find("trino", "large"), nullptr);
+  EXPECT_EQ(calibrator.snapshot()->find("trino", "large")->samples, 4);
+}
+
+TEST(Calibration, UnreadableStateSaysWhy) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"not json", "not a JSON object"},
+      {R"({"format": 2, "fits": []})", "unknown format"},
+      {R"({"format": 1})", "no \"fits\" array"},
+      {R"({"format": 1, "fits": [{"engine": "trino"}]})", "fits[0] needs \"engine\" and \"size_class\""},
+      {R"({"format": 1, "fits": [{"engine": "trino", "size_class": "large", "samples": 0}]})",
+       "fits[0].samples is not a positive integer"},
+      {R"({"format": 1, "fits": [{"engine": "trino", "size_class": "large", "samples": 2, "weight": 0.4,
+           "mean_x": 1, "mean_y": "x", "var_x": 0, "cov_xy": 0, "startup_residual": 0}]})",
+       "fits[0].mean_y is not a finite number"},
+      {R"({"format": 1, "fits": [{"engine": "trino", "size_class": "large", "samples": 2, "weight": 3,
+           "mean_x": 1, "mean_y": 1, "var_x": 0, "cov_xy": 0, "startup_residual": 0}]})",
+       "weight outside (0, 1]"},
+  };
+  for (const auto& [text, expected] : cases) {
+    auto state = CalibrationState::from_json(text);
+    ASSERT_FALSE(state.ok()) << text;
+    EXPECT_NE(state.error().message.find(expected), std::string::npos) << state.error().message;
+  }
+  auto empty = CalibrationState::from_json(R"({"format": 1, "fits": []})");
+  ASSERT_TRUE(empty.ok());
+  EXPECT_TRUE(empty->fits.empty());
+}
+
 TEST(Calibration, ConcurrentObserversLoseNoRun) {
   Calibrator calibrator({}, {default_engine_profile("duckdb", EngineType::kDuckDB),
                              default_engine_profile("trino", EngineType::kTrino)});

@@ -232,18 +232,66 @@ TEST(HistoryStore, ReopeningKeepsTheRecords) {
   EXPECT_EQ(records->front().user, "ben");
 }
 
+TEST(HistoryStore, StateIsKeptPerKeyAcrossReopens) {
+  TempDir dir;
+  const auto file = dir.file("history.db");
+  {
+    auto store = HistoryStore::open(options_for(file));
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    auto missing = (*store)->get_state("calibration");
+    ASSERT_TRUE(missing.ok()) << missing.error().message;
+    EXPECT_FALSE(missing->has_value());
+    ASSERT_TRUE((*store)->put_state("calibration", R"({"format": 1, "fits": []})").ok());
+    ASSERT_TRUE((*store)->put_state("calibration", R"({"format": 1, "fits": [1]})").ok());  // replaces
+    ASSERT_TRUE((*store)->put_state("other", "x").ok());
+  }
+  auto store = HistoryStore::open(options_for(file));
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  auto kept = (*store)->get_state("calibration");
+  ASSERT_TRUE(kept.ok()) << kept.error().message;
+  EXPECT_EQ(kept->value_or("none"), R"({"format": 1, "fits": [1]})");
+  EXPECT_EQ((*store)->get_state("other")->value_or("none"), "x");
+}
+
+TEST(HistoryStore, AFileOfSchemaVersion1IsMigratedAndKeepsItsRecords) {
+  TempDir dir;
+  const auto file = dir.file("history.db");
+  auto options = options_for(file);
+  options.audit_retention_days = 0;  // the record is from 2024
+  {
+    auto store = HistoryStore::open(options);
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    (*store)->record(make_record("ana", "2024-05-01T10:00:00.000Z"));
+    ASSERT_TRUE((*store)->flush(std::chrono::seconds(5)));
+  }
+  {
+    // Back to what lakerouter with schema version 1 left: no `state` table.
+    RawDb raw(file);
+    ASSERT_EQ(raw.exec("DROP TABLE state; DELETE FROM schema_version WHERE version = 2"), SQLITE_OK);
+  }
+  auto store = HistoryStore::open(options);
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  EXPECT_TRUE((*store)->put_state("calibration", "{}").ok());
+  auto records = (*store)->audit(AuditQuery{});
+  ASSERT_TRUE(records.ok()) << records.error().message;
+  ASSERT_EQ(records->size(), 1u);
+  EXPECT_EQ(records->front().user, "ana");
+  RawDb raw(file);
+  EXPECT_EQ(raw.scalar("SELECT max(version) FROM schema_version"), 2);
+}
+
 TEST(HistoryStore, RecordsTheSchemaVersionAndRefusesANewerOne) {
   TempDir dir;
   const auto file = dir.file("history.db");
   {
     auto store = HistoryStore::open(options_for(file));
     ASSERT_TRUE(store.ok()) << store.error().message;
-    EXPECT_EQ((*store)->schema_version(), 1);
+    EXPECT_EQ((*store)->schema_version(), HistoryStore::kSchemaVersion);
   }
   {
     RawDb raw(file);
     EXPECT_EQ(raw.scalar("SELECT max(version) FROM schema_version"), HistoryStore::kSchemaVersion);
-    EXPECT_EQ(raw.scalar("SELECT count(*) FROM schema_version"), 1);
+    EXPECT_EQ(raw.scalar("SELECT count(*) FROM schema_version"), HistoryStore::kSchemaVersion);
     EXPECT_EQ(raw.exec("INSERT INTO schema_version VALUES (99, '2099-01-01T00:00:00.000Z')"), SQLITE_OK);
   }
   {
@@ -255,7 +303,7 @@ TEST(HistoryStore, RecordsTheSchemaVersionAndRefusesANewerOne) {
     auto again = HistoryStore::open(options_for(file));
     ASSERT_TRUE(again.ok()) << again.error().message;
     RawDb raw(file);
-    EXPECT_EQ(raw.scalar("SELECT count(*) FROM schema_version"), 1);
+    EXPECT_EQ(raw.scalar("SELECT count(*) FROM schema_version"), HistoryStore::kSchemaVersion);
     ASSERT_EQ(raw.exec("INSERT INTO schema_version VALUES (99, '2099-01-01T00:00:00.000Z')"), SQLITE_OK);
   }
   auto newer = HistoryStore::open(options_for(file));

@@ -1538,11 +1538,13 @@ void ServerState::start_session(std::shared_ptr<Conn> conn, SessionStart start) 
   auto context = std::make_shared<asio::io_context>(1);
   conn->session_context = context;
   conn->move_to(context->get_executor());
-  asio::co_spawn(*context, serve_session(std::move(conn), std::move(start)), asio::detached);
   std::vector<std::thread> finished;
   {
     std::lock_guard lock(sessions_mu);
-    if (!accepting_sessions) return;  // stopping: the context and the connection go now
+    // Stopping: the connection and its context go now. Checked before the session is spawned, as
+    // a spawned session that never runs would keep its connection, and so its context, alive.
+    if (!accepting_sessions) return;
+    asio::co_spawn(*context, serve_session(std::move(conn), std::move(start)), asio::detached);
     const uint64_t id = next_session++;
     std::thread thread;
     try {
@@ -1653,16 +1655,14 @@ void PgwireServer::stop() {
   if (!impl_ || !impl_->state.started) return;
   ServerState& s = impl_->state;
   s.started = false;
+  std::vector<std::shared_ptr<Conn>> live;
   {
-    std::vector<std::shared_ptr<Conn>> live;
-    {
-      std::lock_guard lock(s.mu);
-      for (auto& [pid, weak] : s.conns) {
-        if (auto c = weak.lock()) live.push_back(std::move(c));
-      }
+    std::lock_guard lock(s.mu);
+    for (auto& [pid, weak] : s.conns) {
+      if (auto c = weak.lock()) live.push_back(std::move(c));
     }
-    for (auto& c : live) c->cancel_current();
   }
+  for (auto& c : live) c->cancel_current();
   asio::post(s.ioc, [&s] {
     boost::system::error_code ec;
     if (s.acceptor) s.acceptor->close(ec);
@@ -1671,12 +1671,14 @@ void PgwireServer::stop() {
   for (auto& t : s.threads) t.join();
   s.threads.clear();
   std::vector<std::thread> session_threads;
+  std::vector<std::shared_ptr<asio::io_context>> session_contexts;
   {
     std::lock_guard lock(s.sessions_mu);
     s.accepting_sessions = false;
     for (auto& [id, entry] : s.session_threads) {
       entry.context->stop();  // a thread inside a statement returns once the cancel above ends it
       session_threads.push_back(std::move(entry.thread));
+      session_contexts.push_back(std::move(entry.context));
     }
     s.session_threads.clear();
     for (auto& t : s.finished_threads) session_threads.push_back(std::move(t));
@@ -1684,6 +1686,20 @@ void PgwireServer::stop() {
   }
   for (auto& t : session_threads) {
     if (t.joinable()) t.join();
+  }
+  // No thread runs any context now. A session that was waiting for its client holds its
+  // connection, which holds the session's context, which holds the waiting session: closing the
+  // sockets and running what that completes ends those sessions, so the three do not keep each
+  // other alive (a leak at every shutdown with idle clients).
+  for (auto& c : live) {
+    boost::system::error_code ec;
+    c->socket.close(ec);
+  }
+  live.clear();
+  for (auto& context : session_contexts) {
+    context->restart();
+    for (int round = 0; round < 100 && context->poll() > 0; ++round) {
+    }
   }
 }
 
