@@ -24,7 +24,7 @@ import math
 import re
 import tomllib
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -70,12 +70,8 @@ def normalise(v: Any) -> Any:
     if isinstance(v, str):
         if v in _NONFINITE:
             return Num(_NONFINITE[v], None)
-        if _DECIMAL.match(v):
-            try:
-                d = Decimal(v)
-            except InvalidOperation:
-                return v
-            return Num(d, len(v.split(".", 1)[1]) if "." in v else None)
+        if _DECIMAL.match(v):  # digits only: Decimal() takes it
+            return Num(Decimal(v), len(v.split(".", 1)[1]) if "." in v else None)
         if len(v) >= 19 and not _DATE.match(v):
             m = _TIMESTAMP.match(v)
             if m:
@@ -111,12 +107,8 @@ def _stamp_of_datetime(v: dt.datetime) -> Stamp:
     return Stamp(v.replace(microsecond=0), v.microsecond, 6, zoned)
 
 
-def _as_float(x: Decimal | float) -> float:
-    return float(x)
-
-
 def numbers_match(a: Num, b: Num, rel_tol: float = REL_TOL) -> bool:
-    fa, fb = _as_float(a.value), _as_float(b.value)
+    fa, fb = float(a.value), float(b.value)
     if math.isnan(fa) or math.isnan(fb):
         return math.isnan(fa) and math.isnan(fb)
     if math.isinf(fa) or math.isinf(fb):
@@ -133,11 +125,9 @@ def numbers_match(a: Num, b: Num, rel_tol: float = REL_TOL) -> bool:
 
 
 def stamps_match(a: Stamp, b: Stamp) -> bool:
-    if a.seconds != b.seconds:
-        # A rounding at the coarser precision may carry into the next second.
-        delta = (a.seconds - b.seconds).total_seconds() * 1_000_000 + a.micros - b.micros
-        return abs(delta) < 10 ** (6 - min(a.precision, b.precision))
-    return abs(a.micros - b.micros) < 10 ** (6 - min(a.precision, b.precision))
+    # Across whole seconds too: a rounding at the coarser precision may carry into the next second.
+    delta = (a.seconds - b.seconds).total_seconds() * 1_000_000 + a.micros - b.micros
+    return abs(delta) < 10 ** (6 - min(a.precision, b.precision))
 
 
 def _is_midnight_of(stamp: Stamp, date_text: str) -> bool:
@@ -177,7 +167,7 @@ def _sort_key(v: Any) -> tuple:
     if isinstance(v, bool):
         return (0, int(v))
     if isinstance(v, Num):
-        f = _as_float(v.value)
+        f = float(v.value)
         return (1, (1, 0.0) if math.isnan(f) else (0, f))
     if isinstance(v, Stamp):
         return (2, (v.seconds, v.micros))

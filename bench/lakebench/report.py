@@ -49,6 +49,11 @@ def load_run(out: Path) -> dict:
 
 # --- statistics -------------------------------------------------------------------------------------------
 
+def _candidates(view: dict | None) -> dict:
+    """The candidates of a /v1/route answer kept in decisions.jsonl (static or calibrated), by engine."""
+    return (view or {}).get("candidates") or {}
+
+
 def percentile(values: list[float], p: float) -> float | None:
     if not values:
         return None
@@ -107,7 +112,7 @@ def mode_stats(recs: list[dict], prices: Prices) -> dict:
         "engine_s": sum(r["engine_s"] for r in recs),
         "p50_ms": percentile(lat, 50), "p95_ms": percentile(lat, 95), "p99_ms": percentile(lat, 99),
         "mean_ms": sum(lat) / len(lat) if lat else None, "client_s": sum(lat) / 1000,
-        "engine_mix": dict(mix), "timeline": recs[0].get("timeline", "measured") if recs else None,
+        "engine_mix": dict(mix), "timeline": recs[0].get("timeline", "measured"),
     }
 
 
@@ -142,7 +147,7 @@ def summarise_workload(name: str, recs: list[dict], sweep: dict, decisions: dict
     res["targets"] = [target_line(label, res.get(key), limit, what) for label, key, limit, what in TARGETS]
     res["pins_not_honoured"] = pins_not_honoured(name, by_mode, decisions)
     res["correctness"] = correctness([c for c in comparisons if c["workload"] == name])
-    res["p95_statements"] = p95_statements(by_mode.get("routed", []), decisions)
+    res["p95_statements"] = p95_statements(by_mode.get("routed", []))
     return res
 
 
@@ -164,7 +169,7 @@ def misroutes(name: str, routed_of: dict, oracle_of: dict, sweep: dict, decision
             continue
         run = sweep.get((name, idx, r["engine"])) or r
         d = decisions.get((name, idx)) or {}
-        cands = ((d.get("calibrated") or d.get("static") or {}).get("candidates")) or {}
+        cands = _candidates(d.get("calibrated") or d.get("static"))
         out.append({
             "idx": idx, "template": r["template"], "sql": (d.get("sql") or "")[:160],
             "routed": r["engine"], "oracle": o["engine"],
@@ -188,7 +193,7 @@ def pins_not_honoured(name: str, by_mode: dict, decisions: dict) -> dict:
             if r["engine"] == engine:
                 continue
             d = decisions.get((name, r["idx"])) or {}
-            cand = ((d.get("static") or {}).get("candidates") or {}).get(engine) or {}
+            cand = _candidates(d.get("static")).get(engine) or {}
             why = [w.get("code") for w in cand.get("why_not") or []] or ["UNKNOWN"]
             codes[f"{why[0]} → {r['engine']}"] += 1
         if codes:
@@ -204,7 +209,7 @@ def correctness(comps: list[dict]) -> dict:
             "known_examples": [c for c in comps if c["status"] == "known"][:5], "examples": bad[:8]}
 
 
-def p95_statements(routed: list[dict], decisions: dict, n: int = 5) -> list[dict]:
+def p95_statements(routed: list[dict], n: int = 5) -> list[dict]:
     """The slowest routed statements: what the p95 is made of."""
     worst = sorted(routed, key=lambda r: -r["client_ms"])[:n]
     return [{"idx": r["idx"], "template": r["template"], "engine": r["engine"], "client_ms": r["client_ms"],
@@ -228,8 +233,8 @@ def estimate_errors(records: list[dict], decisions: dict) -> dict:
         if actual is None:
             continue
         d = decisions.get((r["workload"], r["idx"])) or {}
-        static_c = ((d.get("static") or {}).get("candidates") or {}).get(r["engine"]) or {}
-        calib_c = ((d.get("calibrated") or {}).get("candidates") or {}).get(r["engine"]) or {}
+        static_c = _candidates(d.get("static")).get(r["engine"]) or {}
+        calib_c = _candidates(d.get("calibrated")).get(r["engine"]) or {}
         static = r.get("est_latency_ms_static")
         if static is None:
             static = static_c.get("est_latency_ms_static", static_c.get("est_latency_ms"))
@@ -465,7 +470,6 @@ def estimate_sources(sources: dict) -> str:
 def render_markdown(run: dict, summary: dict, charts: list[str]) -> str:
     facts, prices = run["facts"], run["prices"]
     L: list[str] = []
-    w0 = next(iter(summary["workloads"]), None)
     L.append(f"# Workload benchmark: cost and latency through lakerouter (SF {facts['sf']:g})")
     L.append("")
     L.append(f"Run {facts['started']} on {facts['machine']['host']} ({facts['machine']['cores']} cores), git "

@@ -28,7 +28,6 @@ sys.path.insert(0, str(ROOT / "bench"))
 import conftest  # noqa: E402  (the tests' router start-up and configuration writer)
 from protocol_bench import services_env  # noqa: E402
 
-ENGINES = ("duckdb", "postgres", "trino")
 ADMIN = ("admin", conftest.TEST_USERS["admin"][0])  # reads /v1/audit and /v1/calibration
 ADMIN_GROUP = conftest.TEST_USERS["admin"][1][0]
 DEFAULT_LATENCY_TARGET_MS = 1000
@@ -54,13 +53,25 @@ def find_services() -> Services:
     return Services(env["LAKEROUTER_PG_DSN"], env["LAKEROUTER_TRINO_URL"], env.get("LAKEROUTER_SERVICES_LAKE", ""))
 
 
+# What the router declares about tables, and its one rule (the module docstring says why);
+# tests/integration/test_workloads.py configures its router with the same.
+ROUTING = {
+    "tables": [
+        {"name": "public.*", "format": "postgres", "key_columns": ["id"]},
+        {"name": "tpch.lineitem", "key_columns": ["l_orderkey"]},
+        {"name": "crm.*", "governed": True},
+    ],
+    "rules": [{"name": "point-lookups", "match": {"point_lookup": True}, "route": ["postgres", "duckdb"]}],
+}
+
+
 def router_config(prices: Prices, services: Services, *,
                   latency_target_ms: int = DEFAULT_LATENCY_TARGET_MS) -> dict:
     """The top-level sections conftest._write_config merges into its base configuration."""
     return {
         "governance": {"admin_group": ADMIN_GROUP},
         "engines": {
-            "duckdb": {"pool_size": 4, "threads": 2, "extension_directory": conftest.extension_dir(),
+            "duckdb": {"pool_size": conftest.POOL_SIZE, "threads": 2, "extension_directory": conftest.extension_dir(),
                        "pricing": prices.router_pricing("duckdb")},
             "postgres": {"type": "postgres", "connection": {"dsn": services.pg_dsn, "pool_size": 4},
                          "capabilities": {"owns_tables": ["public.*"]},
@@ -68,15 +79,7 @@ def router_config(prices: Prices, services: Services, *,
             "trino": {"type": "trino", "connection": {"url": services.trino_url, "catalog": "delta"},
                       "pricing": prices.router_pricing("trino")},
         },
-        "routing": {
-            "latency_target_ms": latency_target_ms,
-            "tables": [
-                {"name": "public.*", "format": "postgres", "key_columns": ["id"]},
-                {"name": "tpch.lineitem", "key_columns": ["l_orderkey"]},
-                {"name": "crm.*", "governed": True},
-            ],
-            "rules": [{"name": "point-lookups", "match": {"point_lookup": True}, "route": ["postgres", "duckdb"]}],
-        },
+        "routing": {"latency_target_ms": latency_target_ms, **ROUTING},
     }
 
 

@@ -44,8 +44,8 @@ from typing import Any, Callable, Iterable
 import requests
 
 from . import compare
-from .costs import Prices, load_prices
-from .routerconf import ADMIN, BenchRouter, ROOT
+from .costs import DEFAULT_PRICES, Prices, load_prices
+from .routerconf import ADMIN, DEFAULT_LATENCY_TARGET_MS, BenchRouter, ROOT, conftest
 
 MODES = ("all-trino", "all-duckdb", "routed", "oracle", "routed-static")
 PIN_CODES = ("PINNED_BY_HEADER", "PINNED_BY_HINT", "PINNED_BY_SESSION")
@@ -71,12 +71,17 @@ class Options:
     limit: int | None = None           # the first N statements of each workload
     warmup: bool = True
     replay_modes: bool = False         # replay all-trino and all-duckdb for real even at concurrency 1
-    latency_target_ms: int = 1000
+    latency_target_ms: int = DEFAULT_LATENCY_TARGET_MS
     timeout_s: float = 120.0
-    prices: Path = ROOT / "bench" / "prices.toml"
+    prices: Path = DEFAULT_PRICES
     binary: Path | None = None
     t0: float | None = None            # epoch seconds the whole run (bench.sh) started; counts toward the budget
     quiet: bool = False
+
+    @property
+    def real_ab(self) -> bool:
+        """All-Trino and all-DuckDB are replayed for real, not taken from the sweep."""
+        return self.concurrency > 1 or self.replay_modes
 
 
 # --- size class ---------------------------------------------------------------------------------------
@@ -249,6 +254,13 @@ def result_digest(columns: list[str], rows: list | None) -> str | None:
     return h.hexdigest()[:16]
 
 
+def price_record(rec: dict, prices: Prices) -> None:
+    """The record's statement cost (when its engine has a price) and same-hardware cost."""
+    if rec["engine"] in prices.engines:
+        rec["cost_usd"] = prices.statement_cost(rec["engine"], rec["engine_s"])
+    rec["same_hw_usd"] = prices.same_hardware_cost(rec["engine_s"])
+
+
 def make_record(mode: str, stmt, o: Outcome, prices: Prices, *, pin: str | None, source: str = "run") -> dict:
     engine_s, engine_s_from = engine_seconds(o)
     codes = [r.get("code") for r in o.routing.get("reasons") or []]
@@ -258,7 +270,7 @@ def make_record(mode: str, stmt, o: Outcome, prices: Prices, *, pin: str | None,
         "mode": mode, "workload": stmt.workload, "idx": stmt.idx, "template": stmt.template,
         "category": stmt.category, "kind": stmt.kind, "engine": o.engine, "pinned": pin,
         # None: no pin, or a failed request whose answer has no decision to tell.
-        "pin_honoured": (bool(codes) and codes[0] in PIN_CODES and o.engine == pin) if pin and codes else None,
+        "pin_honoured": (codes[0] in PIN_CODES and o.engine == pin) if pin and codes else None,
         "stage": o.routing.get("stage"), "rule": o.routing.get("rule"), "reason_codes": codes,
         "est_latency_ms": est.get("latency_ms"), "est_cost_usd": est.get("cost_usd"),
         "est_latency_ms_static": est.get("static_latency_ms"), "est_cost_usd_static": est.get("static_cost_usd"),
@@ -266,12 +278,12 @@ def make_record(mode: str, stmt, o: Outcome, prices: Prices, *, pin: str | None,
         "calibration_samples": est.get("calibration_samples"),
         "elapsed_ms": o.elapsed_ms, "engine_ms": o.engine_ms, "queued_ms": o.queued_ms, "client_ms": o.client_ms,
         "engine_s": engine_s, "engine_s_from": engine_s_from,
-        "cost_usd": prices.statement_cost(o.engine, engine_s) if o.engine in prices.engines else None,
-        "same_hw_usd": prices.same_hardware_cost(engine_s),
+        "cost_usd": None, "same_hw_usd": None,  # price_record() below
         "start": o.start, "end": o.end, "rows": o.row_count, "digest": result_digest(o.columns, o.rows),
         "ok": o.ok, "status": o.status, "error_code": o.error_code, "error_message": o.error_message,
         "query_id": o.query_id, "source": source,
     }
+    price_record(rec, prices)
     if mode == "routed":  # the decision's sentences, for the misroute table
         rec["reasons"] = o.routing.get("reasons") or []
     return rec
@@ -310,7 +322,6 @@ class Runner:
         self.warnings: list[str] = []
         self.records: list[dict] = []
         self.comparisons: list[dict] = []
-        self.decisions: dict[tuple[str, int], dict] = {}
         self.static: dict[tuple[str, int], RouteInfo] = {}
         self.calibrated: dict[tuple[str, int], RouteInfo] = {}
         self.pinned_route: dict[tuple[str, int, str], str | None] = {}
@@ -319,17 +330,14 @@ class Runner:
         self.warm_s: dict[tuple[str, str, str], float] = {}
         self.known = compare.load_known_differences(self._known_path())
         self.client: Client | None = None
+        self.projection: dict | None = None  # set by _guard() after the warm-up
 
     def _known_path(self) -> Path:
-        return Path(getattr(self.wl, "WORKLOADS_DIR", ROOT / "bench" / "workloads")) / "known_differences.toml"
+        return Path(self.wl.WORKLOADS_DIR) / "known_differences.toml"
 
     # -- phases --
     def _phase(self, name: str, fn: Callable[[], Any]) -> Any:
         start, load_before = time.time(), os.getloadavg()[0]
-        # Only the load before the first phase says something about other jobs: after it, the
-        # benchmark's own engines (Trino's many JVM threads above all) make the load average.
-        if load_before > 0.5 and name == "route-static":
-            self.warnings.append(f"load average {load_before:.2f} > 0.5 before the run: another job shares the cores")
         self.progress.log(f"{name}: start ({load_text()})")
         try:
             return fn()
@@ -358,6 +366,10 @@ class Runner:
                          latency_target_ms=o.latency_target_ms) as router:
             self.router = router
             self.client = Client(router.base_url, o.timeout_s)
+            # Only the load before the first phase says something about other jobs: after it, the
+            # benchmark's own engines (Trino's many JVM threads above all) make the load average.
+            if (load := os.getloadavg()[0]) > 0.5:
+                self.warnings.append(f"load average {load:.2f} > 0.5 before the run: another job shares the cores")
             try:
                 self._phase("route-static", lambda: self._route_pass(self.static, with_pins=True))
                 if o.warmup:
@@ -365,8 +377,7 @@ class Runner:
                 self._guard()
                 self._phase("sweep", self._sweep)
                 self._phase("route-calibrated", lambda: self._route_pass(self.calibrated, with_pins=False))
-                real_ab = o.concurrency > 1 or o.replay_modes
-                if real_ab:
+                if o.real_ab:
                     self._phase("all-trino", lambda: self._replay("all-trino", "trino"))
                     self._phase("all-duckdb", lambda: self._replay("all-duckdb", "duckdb"))
                 self._phase("routed", lambda: self._replay("routed", None))
@@ -379,7 +390,7 @@ class Runner:
                     self.warnings.append(f"the final cleanup failed, public.orders may keep workload rows: {e}")
                     self.progress.log(self.warnings[-1])
             audit = self._reconcile_audit()  # before deriving: it fills in what responses lacked
-            self._derive(real_ab)
+            self._derive()
             calibration = self._calibration_state()
         facts = self._facts(audit, calibration)
         self._write(facts)
@@ -398,7 +409,7 @@ class Runner:
             if with_pins:
                 for pin in ("trino", "duckdb"):
                     self.pinned_route[(s.workload, s.idx, pin)] = RouteInfo.of(self.client.route(s.sql, pin)).engine
-                expect = set(getattr(s, "expect", ()) or ())
+                expect = set(s.expect or ())
                 if expect and not info.error and set(info.capable) != expect:
                     self.warnings.append(f"{s.template}: capable engines {sorted(info.capable)} differ from the "
                                          f"workload's expect {sorted(expect)}")
@@ -438,7 +449,7 @@ class Runner:
                 rest += sum(self._guess_s(s, e) for e in engines)             # sweep
                 rest += self._guess_s(s, info.engine) / o.concurrency          # routed (static choice)
                 rest += 0.01                                                  # the calibrated route call
-                if o.concurrency > 1 or o.replay_modes:
+                if o.real_ab:
                     for pin in ("trino", "duckdb"):
                         rest += self._guess_s(s, self.pinned_route.get((s.workload, s.idx, pin))) / o.concurrency
         return rest + REPORT_ALLOWANCE_S
@@ -556,7 +567,7 @@ class Runner:
                     self._compare(s, mode, out.engine or "", out)
 
     # -- derived modes --
-    def _derive(self, real_ab: bool) -> None:
+    def _derive(self) -> None:
         target = self.opts.latency_target_ms
         by_mode: dict[str, list[dict]] = {m: [] for m in MODES}
         sweep_by_statement: dict[tuple[str, int], list[dict]] = {}
@@ -566,7 +577,7 @@ class Runner:
             for s in ss:
                 key = statement_key(s)
                 runs = sweep_by_statement.get(key, [])
-                if not real_ab:
+                if not self.opts.real_ab:
                     for mode, pin in (("all-trino", "trino"), ("all-duckdb", "duckdb")):
                         engine = self.pinned_route.get((s.workload, s.idx, pin))
                         rec = self.sweep.get((s.workload, s.idx, engine)) if engine else None
@@ -622,7 +633,7 @@ class Runner:
         for q, a in found.items():  # a failed request's answer names no engine; the audit does
             if wanted[q]["engine"] is None and a.get("engine"):
                 wanted[q]["engine"] = a["engine"]
-                self._price(wanted[q])
+                price_record(wanted[q], self.prices)
         engine_mismatch = [q for q, a in found.items() if a.get("engine") and a["engine"] != wanted[q]["engine"]]
         outcome_mismatch = [q for q, a in found.items() if (a.get("outcome") == "ok") != wanted[q]["ok"]]
         filled = 0
@@ -631,17 +642,12 @@ class Runner:
             if rec["engine_ms"] is None and a.get("engine_ms") is not None:
                 rec["engine_ms"] = a["engine_ms"]
                 rec["engine_s"], rec["engine_s_from"] = a["engine_ms"] / 1000, "audit.engine_ms"
-                self._price(rec)
+                price_record(rec, self.prices)
                 filled += 1
         return {"available": True, "requests": len(wanted), "found": len(found),
                 "missing": len(wanted) - len(found), "engine_mismatch": len(engine_mismatch),
                 "outcome_mismatch": len(outcome_mismatch), "engine_ms_from_audit": filled,
                 "examples": (engine_mismatch + outcome_mismatch)[:5]}
-
-    def _price(self, rec: dict) -> None:
-        if rec["engine"] in self.prices.engines:
-            rec["cost_usd"] = self.prices.statement_cost(rec["engine"], rec["engine_s"])
-        rec["same_hw_usd"] = self.prices.same_hardware_cost(rec["engine_s"])
 
     def _calibration_state(self) -> Any:
         try:
@@ -666,13 +672,13 @@ class Runner:
             "git": git_facts(), "machine": machine_facts(),
             "sf": o.sf, "lake": str(o.lake), "concurrency": o.concurrency, "limit": o.limit,
             "latency_target_ms": o.latency_target_ms, "timeout_s": o.timeout_s, "budget_min": o.budget_min,
-            "replayed_ab": o.concurrency > 1 or o.replay_modes,
+            "replayed_ab": o.real_ab,
             "trino_heap": os.environ.get("LAKEROUTER_TRINO_HEAP", "2G (services.sh default)"),
-            "router_binary": str(o.binary or os.environ.get("LAKEROUTER_BIN") or ROOT / "build" / "src" / "lakerouter"),
+            "router_binary": str(o.binary or os.environ.get("LAKEROUTER_BIN") or conftest.DEFAULT_BIN),
             "workloads": [{"name": w.name, "version": w.version, "seed": w.seed, "statements": len(self.statements[w.name]),
                            "statements_defined": w.statements, "digest": self.wl.digest(self.statements[w.name]),
                            "path": str(w.path)} for w in self.workloads],
-            "phases": self.phases, "projection": getattr(self, "projection", None),
+            "phases": self.phases, "projection": self.projection,
             "warnings": self.warnings, "audit": audit, "calibration": calibration,
             "known_differences": str(self._known_path()) if self.known else None,
         }

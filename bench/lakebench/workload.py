@@ -174,7 +174,7 @@ def load_workload(name_or_path: str | Path) -> Workload:
     version = _positive_int(doc, "version", err)
     count = _positive_int(doc, "statements", err)
     seed = doc.get("seed")
-    if not (isinstance(seed, int) and not isinstance(seed, bool)):
+    if not _is_int(seed):
         err("seed", f"needs an integer (got {seed!r})")
     raw_templates = doc.get("template")
     templates: list[Template] = []
@@ -203,9 +203,14 @@ def _unknown_keys(table: dict, allowed: Sequence[str], prefix: str, err) -> None
             err(f"{prefix}{key}", f"unknown key{hint}")
 
 
+def _is_int(v: Any) -> bool:
+    """An integer, not a bool (TOML's true is no count)."""
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
 def _positive_int(table: dict, key: str, err, prefix: str = "") -> int:
     value = table.get(key)
-    if not (isinstance(value, int) and not isinstance(value, bool) and value > 0):
+    if not (_is_int(value) and value > 0):
         err(f"{prefix}{key}", f"needs a positive integer (got {value!r})")
         return 0
     return value
@@ -381,7 +386,7 @@ def _parse_param(name: str, spec: Any, key: str, earlier: list[str], err) -> Par
             _check_expr(value, earlier)
             return Param(name, kind, (value,))
         if kind == "seq":
-            if not (isinstance(value, int) and not isinstance(value, bool) and value >= WRITE_ID_FLOOR):
+            if not (_is_int(value) and value >= WRITE_ID_FLOOR):
                 raise ValueError(f"seq needs the first id, at least {WRITE_ID_FLOOR} (got {value!r})")
             table, column = spec.get("table"), spec.get("column")
             if not (isinstance(table, str) and "." in table and isinstance(column, str) and column):
@@ -393,7 +398,7 @@ def _parse_param(name: str, spec: Any, key: str, earlier: list[str], err) -> Par
 
 
 def _bound(v: Any, earlier: list[str]) -> int | str:
-    if isinstance(v, int) and not isinstance(v, bool):
+    if _is_int(v):
         return v
     if isinstance(v, str):
         _check_expr(v, earlier)
@@ -442,7 +447,7 @@ def _coerce_fixed(p: Param, value: Any) -> Any:
     if p.kind in ("decimal", "expr"):
         return _dec(value)
     if p.kind in ("int", "seq"):
-        if isinstance(value, bool) or not isinstance(value, int):
+        if not _is_int(value):
             raise ValueError(f"{value!r} is not an integer")
         return value
     return _choice_value(value)
@@ -558,7 +563,7 @@ def _domain(p: Param, env: dict[str, Any]) -> list[Any] | tuple:
         count = int((high - low) / step) + 1
         return [low + i * step for i in range(count)] if count <= SHUFFLE_LIMIT else (low, step, count)
     if p.kind == "int":
-        low, high = (b if isinstance(b, int) else int(Decimal(_eval(b, env)).to_integral_value(ROUND_FLOOR))
+        low, high = (b if isinstance(b, int) else _EXPR_FUNCS["int"](_eval(b, env))
                      for b in p.spec)
         if high < low:
             raise WorkloadError(f"parameter {p.name}: empty range [{low}, {high}] at sf {env['sf']}")

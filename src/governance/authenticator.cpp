@@ -14,6 +14,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/ascii.h"
+
 namespace lakerouter::governance {
 namespace {
 
@@ -23,12 +25,6 @@ using json = nlohmann::json;
 constexpr size_t kMaxTokenBytes = size_t{16} * 1024;
 
 Error unauthenticated(std::string message) { return Error(ErrorCode::kUnauthenticated, std::move(message)); }
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 // Names longer than this are refused: they only bloat logs and audit records.
 constexpr size_t kMaxUserBytes = 256;
@@ -331,13 +327,13 @@ Result<Identity> Authenticator::http_authorization(std::string_view header, std:
   const std::string_view scheme = header.substr(0, gap);
   const std::string_view credentials =
       gap == std::string_view::npos ? std::string_view() : trim_token(header.substr(gap));
-  if (iequals(scheme, "Basic")) {
+  if (ascii_iequals(scheme, "Basic")) {
     if (credentials.empty()) return unauthenticated("Basic credentials missing: expected base64 of user:password");
     auto decoded = decode_basic(credentials);
     if (!decoded) return unauthenticated("malformed Basic credentials: expected base64 of user:password");
     return password(decoded->first, decoded->second);
   }
-  if (iequals(scheme, "Bearer")) {
+  if (ascii_iequals(scheme, "Bearer")) {
     if (credentials.empty()) return unauthenticated("Bearer token missing: expected an API token or a JWT");
     return bearer(credentials);
   }

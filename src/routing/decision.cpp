@@ -128,7 +128,7 @@ nlohmann::json Decision::summary_json() const {
                        {"cost_usd", chosen->est_cost_usd},
                        {"static_latency_ms", chosen->est_latency_ms_static},
                        {"static_cost_usd", chosen->est_cost_usd_static},
-                       {"size_class", size_class.empty() ? nlohmann::json(nullptr) : nlohmann::json(size_class)},
+                       {"size_class", out["size_class"]},
                        {"calibration_samples", chosen->calibration_samples},
                        {"calibrated", chosen->calibrated}};
   }

@@ -10,7 +10,6 @@ first statements of the real workloads in bench/workloads/ when they exist.
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 import hashlib
 import json
 import os
@@ -346,6 +345,6 @@ def test_command_line_over_the_real_workloads(lake_dir, tmp_path):
     for name in names:
         c = summary["workloads"][name]["correctness"]
         assert c["unexplained"] == 0 and c["failed"] == 0, c["examples"]
-    with gzip.open(out / "records.jsonl.gz", "rt") as f:
-        modes = {json.loads(line)["mode"] for line in f}
+    from lakebench.runner import read_jsonl_gz
+    modes = {r["mode"] for r in read_jsonl_gz(out / "records.jsonl.gz")}
     assert {"sweep", "all-trino", "all-duckdb", "routed", "oracle", "routed-static"} <= modes

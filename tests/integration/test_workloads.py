@@ -27,6 +27,7 @@ from conftest import duckdb_connect, start_router, stop_router
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from lakebench import workload as wl  # noqa: E402  (bench/ is not a package path)
 from lakebench.compare import compare_rows  # noqa: E402
+from lakebench.routerconf import ROUTING  # noqa: E402
 
 PG_DSN = os.environ.get("LAKEROUTER_PG_DSN")
 TRINO_URL = os.environ.get("LAKEROUTER_TRINO_URL")
@@ -275,16 +276,9 @@ BENCH_ENGINES = {
                  "capabilities": {"owns_tables": ["public.*"]}},
     "trino": {"type": "trino", "connection": {"url": "${LAKEROUTER_TRINO_URL}", "catalog": "delta"}},
 }
-# What the benchmark's router declares about tables (bench/lakebench/routerconf.py): PostgreSQL's
-# tables, lineitem's key, and crm.* governed by policies only Trino holds.
-BENCH_ROUTING = {
-    "tables": [
-        {"name": "public.*", "format": "postgres", "key_columns": ["id"]},
-        {"name": "tpch.lineitem", "key_columns": ["l_orderkey"]},
-        {"name": "crm.*", "governed": True},
-    ],
-    "rules": [{"name": "point-lookups", "match": {"point_lookup": True}, "route": ["postgres", "duckdb"]}],
-}
+# What the benchmark's router declares about tables: PostgreSQL's tables, lineitem's key, and crm.*
+# governed by policies only Trino holds.
+BENCH_ROUTING = ROUTING
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "core/ascii.h"
 #include "frontends/formats/encoders.h"
 #include "frontends/http/json_result_writer.h"
 
@@ -30,20 +31,10 @@ constexpr std::array<MediaType, 10> kMediaTypes = {{
     {"text/*", ResultFormat::kCsv},
 }};
 
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
 }
 
 // The q parameter of a media range, in thousandths (RFC 9110: at most three decimals).
@@ -53,7 +44,7 @@ int quality(std::string_view params) {
     auto semi = params.find(';');
     auto param = trim(params.substr(0, semi));
     params = semi == std::string_view::npos ? std::string_view{} : params.substr(semi + 1);
-    if (param.size() < 2 || lower(param[0]) != 'q' || param[1] != '=') continue;
+    if (param.size() < 2 || ascii_lower(param[0]) != 'q' || param[1] != '=') continue;
     double value = 1;
     auto text = param.substr(2);
     if (std::from_chars(text.data(), text.data() + text.size(), value).ec != std::errc{}) continue;
@@ -78,7 +69,7 @@ std::string_view format_name(ResultFormat format) {
 std::optional<ResultFormat> format_from_name(std::string_view name) {
   for (auto f : {ResultFormat::kJson, ResultFormat::kNdjson, ResultFormat::kCsv, ResultFormat::kArrow,
                  ResultFormat::kParquet}) {
-    if (iequals(name, format_name(f))) return f;
+    if (ascii_iequals(name, format_name(f))) return f;
   }
   return std::nullopt;
 }
@@ -114,7 +105,7 @@ std::optional<ResultFormat> negotiate(std::string_view accept) {
     const int q = semi == std::string_view::npos ? 1000 : quality(range.substr(semi + 1));
     if (media.empty() || q <= 0) continue;
     for (const auto& known : kMediaTypes) {
-      if (!iequals(media, known.type)) continue;
+      if (!ascii_iequals(media, known.type)) continue;
       const bool exact = known.type.find('*') == std::string_view::npos;
       if (q > best_q || (q == best_q && exact && !best_exact)) {
         best = known.format;

@@ -266,10 +266,11 @@ json timing_json(std::optional<double> queued_ms, std::optional<double> engine_m
           {"engine_ms", engine_ms ? json(rounded_ms(*engine_ms)) : json(nullptr)}};
 }
 
-// The JSON result's trailer member "timing" (empty when no engine ran the statement).
-std::string timing_member(const std::shared_ptr<QueryTiming>& timing) {
-  if (!timing) return {};
-  return "\"timing\":" + timing_json(timing->queued_ms.load(), timing->engine_done_ms()).dump();
+// The JSON result's trailer member "timing"; empty when no engine ran the statement (queued_ms is
+// set once one started).
+std::string timing_member(std::optional<double> queued_ms, std::optional<double> engine_ms) {
+  if (!queued_ms) return {};
+  return "\"timing\":" + timing_json(queued_ms, engine_ms).dump();
 }
 
 void add_result_headers(Exchange& exchange, const formats::ResultMetadata& metadata) {
@@ -369,7 +370,7 @@ json async_info_json(const AsyncQueryInfo& info, int64_t page_rows) {
               {"status_uri", base},
               {"results_uri", base + "/results"},
               {"row_count", info.row_count},
-              {"elapsed_ms", std::round(info.elapsed_ms * 1000) / 1000}};
+              {"elapsed_ms", rounded_ms(info.elapsed_ms)}};
   if (!info.engine.empty()) out["engine"] = info.engine;
   if (info.queued_ms) out["timing"] = timing_json(info.queued_ms, info.engine_ms);
   if (!info.routing_json.empty()) out["routing"] = json::parse(info.routing_json);
@@ -436,7 +437,10 @@ void Endpoints::query(Exchange& exchange) {
   stream_result(
       exchange, *format, stream.schema(), metadata, batch, *more, [&](ResultBatch& b) { return stream.next(b); },
       [&] { stream.cancel(false); }, [&] { return query->elapsed_ms(); },
-      [&] { return timing_member(query->timing); });
+      [&] {
+        const auto& timing = query->timing;
+        return timing ? timing_member(timing->queued_ms.load(), timing->engine_done_ms()) : std::string();
+      });
   spdlog::debug("query {} on {} as {} in {:.1f} ms", query->query_id, query->engine, formats::format_name(*format),
                 query->elapsed_ms());
 }
@@ -563,10 +567,7 @@ void Endpoints::query_results(Exchange& exchange, const std::string& id) {
     return;
   }
   stream_result(exchange, *format, result.schema(), metadata, batch, *has_rows, read_next, [] {},
-                [&] { return info.elapsed_ms; }, [&] {
-                  return info.queued_ms ? "\"timing\":" + timing_json(info.queued_ms, info.engine_ms).dump()
-                                        : std::string();
-                });
+                [&] { return info.elapsed_ms; }, [&] { return timing_member(info.queued_ms, info.engine_ms); });
 }
 
 namespace {
@@ -674,7 +675,7 @@ json audit_record_json(const telemetry::AuditRecord& r) {
           {"outcome", telemetry::audit_outcome_name(r.outcome)},
           {"error_code", r.error_code},
           {"error_message", r.error_message},
-          {"elapsed_ms", std::round(r.elapsed_ms * 1000) / 1000}};
+          {"elapsed_ms", rounded_ms(r.elapsed_ms)}};
 }
 
 }  // namespace
